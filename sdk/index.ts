@@ -1,0 +1,29 @@
+/**
+ * factory-telemetry SDK: records AI coding runs as OpenTelemetry traces, one span
+ * per funnel stage. Start with `new FactoryTelemetry()` and `startRun()`.
+ */
+export { FactoryTelemetry } from './telemetry.js';
+export type { FactoryTelemetryOptions, TelemetryStats } from './telemetry.js';
+export { Run, Attempt } from './run.js';
+export { FactoryIdGenerator } from './id-generator.js';
+export { deriveRunIds, newRunId } from './ids.js';
+export type { RunIds } from './ids.js';
+export { classifyOutcome } from './outcome.js';
+export type { OutcomeFacts, OutcomeClass } from './outcome.js';
+export { FactoryTelemetryError } from './report.js';
+export type { ErrorHandler, ProblemCounts } from './report.js';
+export type {
+  AttemptEndInput,
+  AttemptStartInput,
+  ContextInput,
+  DeploymentInput,
+  OutcomeInput,
+  ResumedIdentity,
+  ReviewInput,
+  RunIdentity,
+  TimeInput,
+  VerificationInput,
+} from './schema.js';
+export { ExitSafeSpanProcessor, otlpHttpTargetFromEnv } from './export/index.js';
+export type { ExitSafeSpanProcessorOptions, ExportStats, OtlpHttpTarget } from './export/index.js';
+export * from './semconv.js';

@@ -1,0 +1,64 @@
+import { diag } from '@opentelemetry/api';
+
+/**
+ * An invalid call or value, reported to `onError` (or `diag`) and thrown only in
+ * strict mode.
+ */
+export class FactoryTelemetryError extends Error {
+  override readonly name = 'FactoryTelemetryError';
+}
+
+export type ErrorHandler = (error: FactoryTelemetryError) => void;
+
+/** Counts of problems the SDK corrected or dropped, so that no loss is silent. */
+export interface ProblemCounts {
+  /** Calls dropped whole because a required value was missing or invalid. */
+  droppedCalls: number;
+  /** Optional fields removed from otherwise valid calls. */
+  droppedFields: number;
+  /** Other problems reported: a misconfigured provider, a late call. */
+  warnings: number;
+}
+
+/**
+ * Routes the SDK's problem reports: strict mode throws, `onError` gets the error,
+ * and without either the message goes to OpenTelemetry's `diag` logger. A throwing
+ * `onError` is caught, because the SDK must never throw into the host.
+ */
+export class Reporter {
+  readonly counts: ProblemCounts = { droppedCalls: 0, droppedFields: 0, warnings: 0 };
+
+  constructor(
+    private readonly strict: boolean,
+    private readonly onError: ErrorHandler | undefined,
+  ) {}
+
+  droppedCall(message: string): void {
+    this.counts.droppedCalls += 1;
+    this.emit(message);
+  }
+
+  droppedFields(count: number, message: string): void {
+    this.counts.droppedFields += count;
+    this.emit(message);
+  }
+
+  warn(message: string): void {
+    this.counts.warnings += 1;
+    this.emit(message);
+  }
+
+  private emit(message: string): void {
+    const error = new FactoryTelemetryError(message);
+    if (this.strict) throw error;
+    if (this.onError === undefined) {
+      diag.error(`factory-telemetry: ${message}`);
+      return;
+    }
+    try {
+      this.onError(error);
+    } catch (handlerError) {
+      diag.error('factory-telemetry: the onError callback threw', handlerError);
+    }
+  }
+}

@@ -1,0 +1,84 @@
+import type { z } from 'zod';
+import type { Reporter } from './report.js';
+
+/**
+ * Validates `input` against `schema` at the SDK boundary. An invalid optional
+ * field is removed and reported; an invalid or missing required field drops the
+ * whole call and is reported. Returns the parsed value, or undefined when the call
+ * is dropped. In strict mode the reporter throws instead.
+ */
+export function validate<S extends z.ZodType>(
+  schema: S,
+  input: unknown,
+  where: string,
+  reporter: Reporter,
+): z.output<S> | undefined {
+  const first = schema.safeParse(input);
+  if (first.success) return first.data;
+
+  const problems = first.error.issues.map((issue) => describeIssue(issue, input));
+  const shape = objectShape(schema);
+  if (shape === undefined || !isPlainObject(input)) {
+    reporter.droppedCall(`${where}: ${problems.join('; ')}. The call was dropped.`);
+    return undefined;
+  }
+
+  const corrected: Record<string, unknown> = { ...input };
+  const removed = new Set<string>();
+  for (const issue of first.error.issues) {
+    const key = issue.path[0];
+    const field = typeof key === 'string' ? shape[key] : undefined;
+    if (typeof key !== 'string' || field === undefined || !field.safeParse(undefined).success) {
+      reporter.droppedCall(`${where}: ${problems.join('; ')}. The call was dropped.`);
+      return undefined;
+    }
+    removed.add(key);
+    delete corrected[key];
+  }
+
+  const second = schema.safeParse(corrected);
+  if (!second.success) {
+    reporter.droppedCall(`${where}: ${problems.join('; ')}. The call was dropped.`);
+    return undefined;
+  }
+  const fields = [...removed].join(', ');
+  reporter.droppedFields(removed.size, `${where}: ${problems.join('; ')}. Recorded without ${fields}.`);
+  return second.data;
+}
+
+function describeIssue(issue: z.core.$ZodIssue, input: unknown): string {
+  const path = issue.path.map(String).join('.') || '(input)';
+  const value = valueAt(input, issue.path);
+  return `invalid ${path} ${preview(value)}: ${issue.message}`;
+}
+
+function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
+  let current = input;
+  for (const key of path) {
+    if (current === null || typeof current !== 'object') return undefined;
+    current = (current as Record<PropertyKey, unknown>)[key];
+  }
+  return current;
+}
+
+// Values are shown shortened, since a caller may pass something large by mistake.
+function preview(value: unknown): string {
+  if (value === undefined) return '(missing)';
+  if (value instanceof Date) return Number.isNaN(value.getTime()) ? 'Invalid Date' : value.toISOString();
+  let text: string;
+  try {
+    text = JSON.stringify(value) ?? String(value);
+  } catch {
+    text = String(value);
+  }
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}
+
+function objectShape(schema: z.ZodType): Record<string, z.ZodType> | undefined {
+  const shape = (schema as { shape?: unknown }).shape;
+  return shape !== null && typeof shape === 'object' ? (shape as Record<string, z.ZodType>) : undefined;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
