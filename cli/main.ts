@@ -1,0 +1,42 @@
+#!/usr/bin/env node
+// Entry point of the factory-telemetry command. Each subcommand is imported on
+// demand, so `stack down` does not load the SDK and `import` does not load the
+// stack code.
+
+const USAGE = `Usage: factory-telemetry <command> [options]
+
+Commands:
+  stack up|down|status   run the collector and Prometheus as local processes on 127.0.0.1
+  demo                   record a small simulated factory and print the four metrics
+  import swebench <csv>  record SWE-bench leaderboard results as runs
+
+Run a command with --help for its options.
+`;
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'stack': {
+      const { runStackCommand } = await import('./stack/index.js');
+      return runStackCommand(rest);
+    }
+    case 'demo': {
+      const { runDemoCommand } = await import('./commands/demo.js');
+      return runDemoCommand(rest);
+    }
+    case 'import': {
+      const { runImportCommand } = await import('./commands/import.js');
+      return runImportCommand(rest);
+    }
+    case '--help':
+    case '-h':
+    case 'help':
+      process.stdout.write(USAGE);
+      return 0;
+    default:
+      process.stderr.write(command === undefined ? USAGE : `unknown command ${JSON.stringify(command)}\n\n${USAGE}`);
+      return 2;
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2));
