@@ -1,0 +1,164 @@
+import { parseArgs } from 'node:util';
+import { FactoryTelemetry } from '../../sdk/index.js';
+import { simulateSmallFactory, type SimulatedRun } from '../demo/small-factory.js';
+import { queryInstant, queryScalar, waitUntil } from '../prometheus.js';
+import { getStackStatus, startStack, stopStack } from '../stack/index.js';
+import { reportTelemetryStats } from '../telemetry-stats.js';
+
+const USAGE = `Usage: factory-telemetry demo [--runs N] [--seed N] [--no-stack]
+
+Records a small simulated AI coding factory through the SDK, waits for the
+collector and Prometheus to compute the four metrics, and prints them beside the
+exact figures of the simulated runs.
+
+  --runs N     runs to simulate (default 300)
+  --seed N     random seed; the same seed gives the same runs (default 1)
+  --no-stack   do not start the local stack; use OTEL_EXPORTER_OTLP_ENDPOINT and
+               PROMETHEUS_URL (for example the docker compose stack)`;
+
+// The demo's stack flushes span metrics and evaluates rules every 2 seconds, so
+// the numbers appear within seconds rather than the production 15 seconds.
+const DEMO_INTERVAL = '2s';
+const WAIT_FOR_METRICS_MS = 90_000;
+
+/** Runs `factory-telemetry demo`; returns the exit code. */
+export async function runDemoCommand(argv: string[]): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: { runs: { type: 'string', default: '300' }, seed: { type: 'string', default: '1' }, 'no-stack': { type: 'boolean' }, help: { type: 'boolean' } },
+    }));
+  } catch (error) {
+    process.stderr.write(`${(error as Error).message}\n\n${USAGE}\n`);
+    return 2;
+  }
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  const runs = Number(values.runs);
+  const seed = Number(values.seed);
+  if (!Number.isInteger(runs) || runs < 1 || runs > 100_000) {
+    process.stderr.write(`invalid --runs ${JSON.stringify(values.runs)}: expected an integer from 1 to 100000\n`);
+    return 2;
+  }
+  if (!Number.isInteger(seed)) {
+    process.stderr.write(`invalid --seed ${JSON.stringify(values.seed)}: expected an integer\n`);
+    return 2;
+  }
+
+  if (values['no-stack']) {
+    const otlp = process.env.OTEL_EXPORTER_OTLP_ENDPOINT;
+    const prometheus = process.env.PROMETHEUS_URL;
+    if (otlp === undefined || prometheus === undefined) {
+      process.stderr.write('--no-stack needs OTEL_EXPORTER_OTLP_ENDPOINT and PROMETHEUS_URL, e.g. http://127.0.0.1:4318 and http://127.0.0.1:9090 for docker compose\n');
+      return 2;
+    }
+    return runDemo({ otlpEndpoint: otlp, prometheusUrl: prometheus, runs, seed });
+  }
+
+  // A stack that `npm run stack -- up` already started is used and left running.
+  const running = getStackStatus();
+  if (running.info !== undefined && running.services.every((service) => service.running)) {
+    process.stderr.write(`using the local stack that is already running (${running.stateDir})\n`);
+    return runDemo({ otlpEndpoint: running.info.otlpHttpEndpoint, prometheusUrl: running.info.prometheusUrl, runs, seed });
+  }
+
+  let stack;
+  try {
+    stack = await startStack({ interval: DEMO_INTERVAL });
+  } catch (error) {
+    process.stderr.write(`cannot start the local stack: ${(error as Error).message}\n`);
+    return 1;
+  }
+  try {
+    return await runDemo({ otlpEndpoint: stack.otlpHttpEndpoint, prometheusUrl: stack.prometheusUrl, runs, seed });
+  } finally {
+    await stopStack();
+  }
+}
+
+async function runDemo(options: { otlpEndpoint: string; prometheusUrl: string; runs: number; seed: number }): Promise<number> {
+  const { prometheusUrl } = options;
+  // A stack that already holds runs (docker compose) keeps counting them.
+  const before = (await queryScalar(prometheusUrl, 'factory:runs_resolved:increase_7d').catch(() => undefined)) ?? 0;
+
+  const telemetry = new FactoryTelemetry({
+    serviceName: 'factory-telemetry-demo',
+    env: { ...process.env, OTEL_EXPORTER_OTLP_ENDPOINT: options.otlpEndpoint },
+    onError: (error) => process.stderr.write(`factory-telemetry: ${error.message}\n`),
+  });
+  process.stderr.write(`recording ${options.runs} simulated runs to ${options.otlpEndpoint}\n`);
+  const runs = await simulateSmallFactory(telemetry, { runs: options.runs, seed: options.seed, now: new Date() });
+  await telemetry.shutdown();
+  const complete = reportTelemetryStats(telemetry.stats(), runs.length);
+
+  process.stderr.write(`waiting for Prometheus at ${prometheusUrl} to count ${runs.length} resolved runs\n`);
+  const counted = await waitUntil(async () => {
+    const resolved = await queryScalar(prometheusUrl, 'factory:runs_resolved:increase_7d');
+    return resolved !== undefined && resolved >= before + runs.length;
+  }, WAIT_FOR_METRICS_MS);
+  if (!counted) {
+    process.stderr.write(`Prometheus did not count the runs within ${WAIT_FOR_METRICS_MS / 1000} s; check the collector and Prometheus logs\n`);
+    return 1;
+  }
+
+  await printMetrics(prometheusUrl, runs, before === 0);
+  return complete ? 0 : 1;
+}
+
+async function printMetrics(prometheusUrl: string, runs: SimulatedRun[], exactComparable: boolean): Promise<void> {
+  const resolved = runs.length;
+  const oneShot = runs.filter((run) => run.oneShot).length;
+  const autonomous = runs.filter((run) => run.autonomous).length;
+  const cycle = runs.flatMap((run) => (run.cycleTimeSeconds === undefined ? [] : [run.cycleTimeSeconds]));
+  const mltc = runs.flatMap((run) => (run.mltcSeconds === undefined ? [] : [run.mltcSeconds]));
+
+  const rows: Array<[string, string, number | undefined, number | undefined, (value: number) => string]> = [
+    ['runs resolved (7d)', 'factory:runs_resolved:increase_7d', resolved, undefined, String],
+    ['one-shot success', 'factory:one_shot_success:ratio_7d', oneShot / resolved, undefined, percent],
+    ['eventual autonomous success', 'factory:autonomous_success:ratio_7d', autonomous / resolved, undefined, percent],
+    ['cycle time p50', 'factory:cycle_time_seconds:p50_7d', quantile(cycle, 0.5), undefined, hours],
+    ['cycle time p90', 'factory:cycle_time_seconds:p90_7d', quantile(cycle, 0.9), undefined, hours],
+    ['MLTC p50', 'factory:mltc_seconds:p50_7d', quantile(mltc, 0.5), undefined, hours],
+    ['MLTC p90', 'factory:mltc_seconds:p90_7d', quantile(mltc, 0.9), undefined, hours],
+  ];
+  for (const row of rows) row[3] = await queryScalar(prometheusUrl, row[1]);
+
+  const table = [['metric', 'Prometheus', exactComparable ? 'exact, from the runs' : 'this demo alone'], ...rows.map(([name, , exact, measured, format]) => [
+    name,
+    measured === undefined ? 'no data' : format(measured),
+    exact === undefined ? 'no data' : format(exact),
+  ])];
+  process.stdout.write(`\n${formatTable(table)}\n`);
+  process.stdout.write('\nRatios are exact counts; the quantiles are estimates that Prometheus interpolates within histogram buckets.\n');
+
+  const byModel = await queryInstant(prometheusUrl, 'model:factory_one_shot_success:ratio_7d');
+  if (byModel.length > 0) {
+    const modelTable = [['model', 'one-shot success (Prometheus)'], ...byModel.map((sample) => [sample.labels.model ?? '', percent(sample.value)])];
+    process.stdout.write(`\n${formatTable(modelTable)}\n`);
+  }
+}
+
+function quantile(values: number[], q: number): number | undefined {
+  if (values.length === 0) return undefined;
+  const sorted = [...values].sort((a, b) => a - b);
+  const position = (sorted.length - 1) * q;
+  const lower = Math.floor(position);
+  const upper = Math.ceil(position);
+  return sorted[lower]! + (sorted[upper]! - sorted[lower]!) * (position - lower);
+}
+
+function percent(value: number): string {
+  return `${(value * 100).toFixed(1)}%`;
+}
+
+function hours(seconds: number): string {
+  return `${(seconds / 3600).toFixed(1)} h`;
+}
+
+function formatTable(rows: string[][]): string {
+  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
+  return rows.map((row) => row.map((cell, column) => cell.padEnd(widths[column]!)).join('  ').trimEnd()).join('\n');
+}

@@ -1,0 +1,130 @@
+import { readFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { FactoryTelemetry } from '../../sdk/index.js';
+import { parseSwebenchCsv, type SwebenchRun } from '../import/swebench.js';
+import { reportTelemetryStats } from '../telemetry-stats.js';
+
+const USAGE = `Usage: factory-telemetry import swebench <csv> [--models a,b,...] [--service-name NAME]
+
+Records each row of a SWE-bench leaderboard CSV (columns board, folder, model,
+instance_id, resolved, cost, api_calls, difficulty) as one run, sent over OTLP
+to OTEL_EXPORTER_OTLP_ENDPOINT (default http://localhost:4318).
+
+  --models a,b,...     import only these models (default: all)
+  --service-name NAME  service.name of the recording process (default: factory-telemetry-import)`;
+
+// Flushing every few hundred runs keeps the export queue far below its limit.
+const FLUSH_EVERY_RUNS = 500;
+
+/** Runs `factory-telemetry import <source> ...`; returns the exit code. */
+export async function runImportCommand(argv: string[]): Promise<number> {
+  const [source, ...rest] = argv;
+  if (source !== 'swebench') {
+    process.stderr.write(`${source === undefined ? 'missing import source' : `unknown import source ${JSON.stringify(source)}`}; expected swebench\n\n${USAGE}\n`);
+    return 2;
+  }
+
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: rest,
+      allowPositionals: true,
+      options: { models: { type: 'string' }, 'service-name': { type: 'string' }, help: { type: 'boolean' } },
+    });
+  } catch (error) {
+    process.stderr.write(`${(error as Error).message}\n\n${USAGE}\n`);
+    return 2;
+  }
+  if (parsed.values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  const file = parsed.positionals[0];
+  if (file === undefined || parsed.positionals.length > 1) {
+    process.stderr.write(`expected exactly one CSV file\n\n${USAGE}\n`);
+    return 2;
+  }
+
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    process.stderr.write(`cannot read ${file}: ${(error as Error).message}\n`);
+    return 1;
+  }
+
+  let runs: SwebenchRun[];
+  try {
+    const result = parseSwebenchCsv(text);
+    for (const message of result.rejected) process.stderr.write(`skipped ${file} ${message}\n`);
+    runs = result.runs;
+  } catch (error) {
+    process.stderr.write(`invalid CSV ${file}: ${(error as Error).message}\n`);
+    return 1;
+  }
+
+  const selected = selectModels(runs, parsed.values.models);
+  if (typeof selected === 'string') {
+    process.stderr.write(`${selected}\n`);
+    return 2;
+  }
+
+  const telemetry = new FactoryTelemetry({
+    serviceName: parsed.values['service-name'] ?? 'factory-telemetry-import',
+    onError: (error) => process.stderr.write(`factory-telemetry: ${error.message}\n`),
+  });
+  await recordSwebenchRuns(telemetry, selected, (done) => {
+    process.stderr.write(`\rrecorded ${done}/${selected.length} runs`);
+  });
+  process.stderr.write('\n');
+  await telemetry.shutdown();
+
+  const models = new Set(selected.map((run) => run.model));
+  process.stdout.write(`imported ${selected.length} runs of ${models.size} models from ${file}\n`);
+  return reportTelemetryStats(telemetry.stats(), selected.length) ? 0 : 1;
+}
+
+/** Records each SWE-bench result as one run with one attempt. */
+export async function recordSwebenchRuns(
+  telemetry: FactoryTelemetry,
+  runs: readonly SwebenchRun[],
+  onProgress: (done: number) => void = () => undefined,
+): Promise<void> {
+  for (const [index, row] of runs.entries()) {
+    const run = telemetry.startRun({
+      runId: row.runId,
+      repository: row.repository,
+      changeId: row.changeId,
+      model: row.model,
+      complexity: row.complexity,
+    });
+    run.startAttempt({ number: 1 }).end({ costUsd: row.costUsd });
+    run.recordVerification({
+      attempt: 1,
+      result: row.resolved ? 'success' : 'failure',
+      // An unresolved SWE-bench task is one whose hidden tests still fail.
+      failureClass: row.resolved ? undefined : 'test_failure',
+    });
+    run.recordOutcome({ status: row.resolved ? 'merged' : 'closed', humanModified: false });
+    run.end();
+
+    if ((index + 1) % FLUSH_EVERY_RUNS === 0) {
+      await telemetry.forceFlush();
+      onProgress(index + 1);
+    }
+  }
+  await telemetry.forceFlush();
+  onProgress(runs.length);
+}
+
+function selectModels(runs: SwebenchRun[], modelsOption: string | undefined): SwebenchRun[] | string {
+  if (modelsOption === undefined) return runs;
+  const wanted = modelsOption.split(',').map((model) => model.trim()).filter((model) => model !== '');
+  const available = new Set(runs.map((run) => run.model));
+  const unknown = wanted.filter((model) => !available.has(model));
+  if (wanted.length === 0) return '--models is empty; pass a comma-separated list of models';
+  if (unknown.length > 0) {
+    return `unknown model ${unknown.join(', ')} in --models; the CSV has: ${[...available].sort().join(', ')}`;
+  }
+  return runs.filter((run) => wanted.includes(run.model));
+}
