@@ -81,7 +81,7 @@ export async function runDemoCommand(argv: string[]): Promise<number> {
 
 async function runDemo(options: { otlpEndpoint: string; prometheusUrl: string; runs: number; seed: number }): Promise<number> {
   const { prometheusUrl } = options;
-  // A stack that already holds runs (docker compose) keeps counting them.
+  // A stack that already contains runs (docker compose) keeps counting them.
   const before = (await queryScalar(prometheusUrl, 'factory:runs_resolved:increase_7d').catch(() => undefined)) ?? 0;
 
   const telemetry = new FactoryTelemetry({

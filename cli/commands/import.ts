@@ -73,10 +73,10 @@ export async function runImportCommand(argv: string[]): Promise<number> {
     serviceName: parsed.values['service-name'] ?? 'factory-telemetry-import',
     onError: (error) => process.stderr.write(`factory-telemetry: ${error.message}\n`),
   });
-  await recordSwebenchRuns(telemetry, selected, (done) => {
-    process.stderr.write(`\rrecorded ${done}/${selected.length} runs`);
-  });
-  process.stderr.write('\n');
+  // A progress line that rewrites itself only makes sense on a terminal.
+  const progress = process.stderr.isTTY ? (done: number) => process.stderr.write(`\rrecorded ${done}/${selected.length} runs`) : undefined;
+  await recordSwebenchRuns(telemetry, selected, progress);
+  if (progress !== undefined) process.stderr.write('\n');
   await telemetry.shutdown();
 
   const models = new Set(selected.map((run) => run.model));

@@ -61,14 +61,14 @@ describe('a short-lived harness process', () => {
 
   it('delivers every span of every run to Prometheus', async () => {
     const runs = MODES.length * PROCESSES_PER_MODE;
-    const wanted = Object.fromEntries(Object.entries(SPANS_PER_RUN).map(([name, perRun]) => [name, perRun * runs]));
+    const expected = Object.fromEntries(Object.entries(SPANS_PER_RUN).map(([name, perRun]) => [name, perRun * runs]));
     let actual: Record<string, number> = {};
     await waitUntil(async () => {
       const samples = await queryInstant(stack.info.prometheusUrl, 'sum by (span_name) (factory_span_calls_total{service_name="short-lived-harness"})');
       actual = Object.fromEntries(samples.map((s) => [s.labels.span_name, s.value]));
-      return JSON.stringify(actual, Object.keys(wanted).sort()) === JSON.stringify(wanted, Object.keys(wanted).sort());
+      return JSON.stringify(actual, Object.keys(expected).sort()) === JSON.stringify(expected, Object.keys(expected).sort());
     }, 60_000);
-    expect(actual).toEqual(wanted);
+    expect(actual).toEqual(expected);
   });
 });
 

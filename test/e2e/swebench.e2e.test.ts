@@ -46,15 +46,15 @@ describe.skipIf(!haveData)('SWE-bench import through the collector and Prometheu
   it('counts resolved runs per model and complexity exactly', async () => {
     const samples = await queryInstant(prometheusUrl, 'model_complexity:factory_runs_resolved:increase_7d');
     const actual = Object.fromEntries(samples.map((s) => [`${s.labels.model}/${s.labels.complexity}`, s.value]));
-    const wanted = Object.fromEntries(expected.map((e) => [`${e.model}/${e.complexity}`, e.total]));
-    expect(actual).toEqual(wanted);
+    const totals = Object.fromEntries(expected.map((e) => [`${e.model}/${e.complexity}`, e.total]));
+    expect(actual).toEqual(totals);
   });
 
   it('gives each model and complexity its exact one-shot share', async () => {
     const samples = await queryInstant(prometheusUrl, 'model_complexity:factory_one_shot_success:ratio_7d');
     const actual = Object.fromEntries(samples.map((s) => [`${s.labels.model}/${s.labels.complexity}`, s.value.toFixed(3)]));
-    const wanted = Object.fromEntries(expected.map((e) => [`${e.model}/${e.complexity}`, (e.resolved / e.total).toFixed(3)]));
-    expect(actual).toEqual(wanted);
+    const shares = Object.fromEntries(expected.map((e) => [`${e.model}/${e.complexity}`, (e.resolved / e.total).toFixed(3)]));
+    expect(actual).toEqual(shares);
   });
 
   it('gives autonomous success equal to one-shot for single attempts', async () => {
