@@ -82,11 +82,18 @@ export class FactoryTelemetry {
 
     const resolved = options.export?.target === undefined ? otlpHttpTargetFromEnv(env) : { target: options.export.target, problems: [] };
     for (const problem of resolved.problems) this.reporter.warn(problem);
-    this.processor = new ExitSafeSpanProcessor({
-      ...options.export,
-      target: resolved.target,
-      onError: (error) => this.reporter.warn(error.message),
-    });
+    try {
+      this.processor = new ExitSafeSpanProcessor({
+        ...options.export,
+        target: resolved.target,
+        onError: (error) => this.reporter.warn(error.message),
+      });
+    } catch (error) {
+      // Only an unusable target URL gets here; the SDK then records nothing.
+      this.reporter.warn(`cannot export spans: ${(error as Error).message}. Set export.target.url to the collector's OTLP/HTTP traces URL.`);
+      this.tracer = NOOP_PROVIDER.getTracer(TRACER_NAME);
+      return;
+    }
     this.ownProvider = new TracerProvider({
       resource: resourceFromAttributes({ 'service.name': options.serviceName ?? env.OTEL_SERVICE_NAME ?? TRACER_NAME }),
       idGenerator: new FactoryIdGenerator(),

@@ -292,3 +292,18 @@ describe('tracer provider choice', () => {
 });
 
 const telemetryModule = await import('../../sdk/telemetry.js');
+
+describe('own provider', () => {
+  it('reports an unusable export URL instead of throwing', () => {
+    const errors: string[] = [];
+    const make = () =>
+      new telemetryModule.FactoryTelemetry({
+        useGlobalTracerProvider: false,
+        export: { target: { url: 'not a url', headers: {}, protocol: 'http/json', timeoutMillis: 1000, compression: 'none' } },
+        onError: (error) => errors.push(error.message),
+      });
+    expect(make).not.toThrow();
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toContain('cannot export spans');
+  });
+});
