@@ -4,7 +4,18 @@
  */
 export { FactoryTelemetry } from './telemetry.js';
 export type { FactoryTelemetryOptions, TelemetryStats } from './telemetry.js';
-export { Run, Attempt } from './run.js';
+export { Run } from './run.js';
+export { Attempt } from './attempt.js';
+export { classifyFailure, failureSignature, feedbackSpecificity, redactSecrets } from './failure/index.js';
+export type {
+  CiFailureClass,
+  FailureSignature,
+  FeedbackSpecificity,
+  RedactionKind,
+  RedactionResult,
+  SignatureBasis,
+  SpecificityReason,
+} from './failure/index.js';
 export { FactoryIdGenerator } from './id-generator.js';
 export { deriveRunIds, newRunId } from './ids.js';
 export type { RunIds } from './ids.js';
@@ -15,6 +26,9 @@ export type { ErrorHandler, ProblemCounts } from './report.js';
 export type {
   AttemptEndInput,
   AttemptStartInput,
+  AttemptVerificationInput,
+  ChangeInput,
+  UsageInput,
   ContextInput,
   DeploymentInput,
   OutcomeInput,
@@ -24,6 +38,6 @@ export type {
   TimeInput,
   VerificationInput,
 } from './schema.js';
-export { ExitSafeSpanProcessor, otlpHttpTargetFromEnv } from './export/index.js';
+export { ExitSafeSpanProcessor, otlpHttpMetricsTargetFromEnv, otlpHttpTargetFromEnv } from './export/index.js';
 export type { ExitSafeSpanProcessorOptions, ExportStats, OtlpHttpTarget } from './export/index.js';
 export * from './semconv.js';

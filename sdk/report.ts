@@ -20,13 +20,19 @@ export interface ProblemCounts {
   warnings: number;
 }
 
+// Without an onError callback, this many problems become process warnings; later
+// ones are only counted, so that a loop with a bad value cannot flood stderr.
+const DEFAULT_WARNING_LIMIT = 10;
+
 /**
  * Routes the SDK's problem reports: strict mode throws, `onError` gets the error,
- * and without either the message goes to OpenTelemetry's `diag` logger. A throwing
- * `onError` is caught, because the SDK must never throw into the host.
+ * and without either the first ten become Node.js process warnings (code
+ * FACTORY_TELEMETRY, printed to stderr unless the host turned warnings off).
+ * A throwing `onError` is caught, because the SDK must never throw into the host.
  */
 export class Reporter {
   readonly counts: ProblemCounts = { droppedCalls: 0, droppedFields: 0, warnings: 0 };
+  private defaultWarnings = 0;
 
   constructor(
     private readonly strict: boolean,
@@ -52,13 +58,27 @@ export class Reporter {
     const error = new FactoryTelemetryError(message);
     if (this.strict) throw error;
     if (this.onError === undefined) {
-      diag.error(`factory-telemetry: ${message}`);
+      this.emitProcessWarning(message);
       return;
     }
     try {
       this.onError(error);
     } catch (handlerError) {
       diag.error('factory-telemetry: the onError callback threw', handlerError);
+    }
+  }
+
+  private emitProcessWarning(message: string): void {
+    this.defaultWarnings += 1;
+    if (this.defaultWarnings > DEFAULT_WARNING_LIMIT) return;
+    const text =
+      this.defaultWarnings === DEFAULT_WARNING_LIMIT
+        ? `${message} Further problems are only counted in stats(); pass onError to see them all.`
+        : message;
+    try {
+      process.emitWarning(text, { type: 'FactoryTelemetryWarning', code: 'FACTORY_TELEMETRY' });
+    } catch {
+      // Guards against a host that replaced process.emitWarning with one that throws.
     }
   }
 }

@@ -9,28 +9,33 @@ import {
   type Span,
   type Tracer,
 } from '@opentelemetry/api';
+import { Attempt, type AttemptHost, type AttemptRecord } from './attempt.js';
+import { limitAttributeValues } from './attributes.js';
 import { withStagedIds } from './id-generator.js';
 import type { RunIds } from './ids.js';
 import { classifyOutcome } from './outcome.js';
 import type { Reporter } from './report.js';
 import {
-  attemptEndSchema,
   attemptStartSchema,
   contextSchema,
   deploymentSchema,
   outcomeSchema,
   reviewSchema,
   verificationSchema,
-  type AttemptEndInput,
   type AttemptStartInput,
+  type AttemptVerification,
+  type AttemptVerificationInput,
   type ContextInput,
   type DeploymentInput,
   type OutcomeInput,
   type ReviewInput,
+  type TimeInput,
   type VerificationInput,
+  timeSchema,
 } from './schema.js';
 import * as sc from './semconv.js';
 import { validate } from './validate.js';
+import { verificationFacts } from './verification.js';
 
 /** What a Run needs from the FactoryTelemetry that made it. */
 export interface RunServices {
@@ -38,6 +43,10 @@ export interface RunServices {
   reporter: Reporter;
   /** Called for each span this SDK starts, to report unsampled spans once. */
   checkRecording(span: Span, name: string, runId: string): void;
+  /** Maximum length of string attribute values; undefined for no limit. */
+  attributeValueLengthLimit: number | undefined;
+  /** Whether to record one redacted line of failed CI output. */
+  recordFailureMessages: boolean;
 }
 
 /**
@@ -46,7 +55,7 @@ export interface RunServices {
  * `FactoryTelemetry.resumeRun` in any other process that knows the run id.
  *
  * No method throws (except in strict mode): invalid input is reported and dropped
- * or corrected, as the FactoryTelemetry options say.
+ * or corrected. docs/semantic-conventions.md says what recording a stage twice does.
  */
 export class Run {
   /** The run's `factory.run.id`. */
@@ -62,10 +71,18 @@ export class Run {
   private executionSpan: Span | undefined;
   private executionEnd = 0;
   private highestAttempt = 0;
-  private readonly verificationResults = new Map<number, sc.CicdPipelineResult>();
+  private readonly attempts = new Map<number, AttemptRecord>();
+  /** Last verification result of each attempt, also for attempts verified without a handle. */
+  private readonly verifications = new Map<number, { failed: boolean; passed: boolean; signature: string | undefined }>();
   private humanModified: boolean | undefined;
+  private contextComplete: boolean | undefined;
+  private reviewRecorded = false;
+  private readonly deployedEnvironments = new Set<string>();
   private outcomeRecorded = false;
   private ended = false;
+  /** A run whose creation was rejected: its methods do nothing and report nothing. */
+  private readonly inert: boolean;
+  private rootStartMillis = 0;
 
   /** @internal Use FactoryTelemetry.startRun or resumeRun. */
   constructor(
@@ -73,16 +90,18 @@ export class Run {
     runId: string,
     ids: RunIds,
     identity: Attributes,
-    root: { start: boolean; startTime?: Date },
+    root: { start: boolean; startTime?: Date; attributes?: Attributes; inert?: boolean },
   ) {
+    this.inert = root.inert === true;
     this.services = services;
     this.runId = runId;
     this.ids = ids;
     this.traceId = ids.traceId;
     this.identity = { [sc.ATTR_FACTORY_RUN_ID]: runId, ...identity };
 
-    if (root.start) {
-      this.rootSpan = this.startRootSpan(root.startTime);
+    if (root.start && !this.inert) {
+      this.rootStartMillis = root.startTime?.getTime() ?? Date.now();
+      this.rootSpan = this.startRootSpan(root.startTime, root.attributes ?? {});
       this.parent = trace.setSpan(ROOT_CONTEXT, this.rootSpan);
     } else {
       this.parent = trace.setSpanContext(ROOT_CONTEXT, {
@@ -94,64 +113,112 @@ export class Run {
     }
   }
 
-  /** Records stage B, the context inputs the agent received. */
+  /**
+   * Records stage B: which context sources went in (with their token counts) and
+   * whether the harness judged the context complete. May be recorded again, for
+   * example when the context is rebuilt for a retry.
+   */
   recordContext(input: ContextInput = {}): void {
+    if (this.inert) return;
     const value = validate(contextSchema, input, 'recordContext', this.services.reporter);
     if (value === undefined) return;
 
-    const span = this.startSpan(sc.SPAN_CONTEXT, this.parent, value.startTime, {
-      [sc.ATTR_FACTORY_CONTEXT_INPUT_TOKENS]: value.inputTokens,
-    });
+    const attributes: Attributes = {};
+    const sources = Object.entries(value.sources ?? {}).filter(([, tokens]) => tokens !== undefined);
+    if (value.sources !== undefined) attributes[sc.ATTR_FACTORY_CONTEXT_SOURCES] = sources.map(([name]) => name).sort();
+    for (const [name, tokens] of sources) attributes[`${sc.ATTR_FACTORY_CONTEXT_SOURCE_PREFIX}${name}.tokens`] = tokens as number;
+    const total = value.inputTokens ?? (sources.length > 0 ? sources.reduce((sum, [, tokens]) => sum + (tokens as number), 0) : undefined);
+    if (total !== undefined) attributes[sc.ATTR_FACTORY_CONTEXT_INPUT_TOKENS] = total;
+    if (value.complete !== undefined) {
+      attributes[sc.ATTR_FACTORY_CONTEXT_COMPLETE] = value.complete;
+      this.contextComplete = value.complete;
+    }
+
+    const span = this.startSpan(sc.SPAN_CONTEXT, this.parent, value.startTime, attributes);
     span.end(value.endTime ?? value.startTime);
   }
 
   /**
    * Starts stage C's next attempt. Attempts are numbered from 1; without a number
-   * the attempt gets the next one this process has seen. End it with `end()`.
+   * the attempt gets the next one this process has seen. A number this process
+   * already used is reported, and the returned attempt records nothing.
    */
   startAttempt(input: AttemptStartInput = {}): Attempt {
-    const value = validate(attemptStartSchema, input, 'startAttempt', this.services.reporter) ?? {};
+    if (this.inert) return new Attempt(trace.wrapSpanContext(trace.getSpanContext(this.parent)!), 0, this.attemptHost(), { inert: true });
+    const value = validate(attemptStartSchema, input, 'startAttempt', this.services.reporter, 'fields') ?? {};
     const number = value.number ?? this.highestAttempt + 1;
+    if (this.attempts.has(number)) {
+      this.services.reporter.droppedCall(`startAttempt: run ${this.runId} already has attempt ${number}; the second one was dropped.`);
+      return new Attempt(trace.wrapSpanContext(trace.getSpanContext(this.parent)!), number, this.attemptHost(), { inert: true });
+    }
     this.highestAttempt = Math.max(this.highestAttempt, number);
 
     const execution = this.ensureExecutionSpan(value.startTime);
+    const trigger = value.trigger ?? (number === 1 ? 'initial' : undefined);
     const span = this.startSpan(sc.SPAN_ATTEMPT, trace.setSpan(this.parent, execution), value.startTime, {
       [sc.ATTR_FACTORY_ATTEMPT_NUMBER]: number,
+      [sc.ATTR_FACTORY_ATTEMPT_TRIGGER]: trigger,
+      // The feedback this attempt received is the previous attempt's CI output.
+      [sc.ATTR_FACTORY_FEEDBACK_SPECIFIC]: this.attempts.get(number - 1)?.verification?.feedbackSpecific,
     });
-    return new Attempt(span, number, this.services.reporter, (end) => {
-      this.executionEnd = Math.max(this.executionEnd, end);
-    });
+    const attempt = new Attempt(span, number, this.attemptHost(), { startMillis: value.startTime?.getTime() ?? Date.now() });
+    this.attempts.set(number, attempt.state);
+    return attempt;
   }
 
-  /** Records one stage D verification (CI) run of an attempt. */
+  /**
+   * Runs `fn` as the next attempt: times it, ends the attempt when `fn` settles,
+   * and returns `fn`'s result. If `fn` throws or rejects, the attempt ends with
+   * status ERROR and the very same error is rethrown.
+   */
+  async attempt<T>(fn: (attempt: Attempt) => T | Promise<T>, input: AttemptStartInput = {}): Promise<T> {
+    const attempt = this.startAttempt(input);
+    let result: T;
+    try {
+      result = await fn(attempt);
+    } catch (error) {
+      attempt.endWithError(error);
+      throw error;
+    }
+    if (!attempt.isEnded) attempt.end();
+    return result;
+  }
+
+  /**
+   * Records one stage D verification (CI) run of an attempt, from a process that
+   * has no handle on the attempt (a CI job). Several runs for one attempt are
+   * allowed; the last one decides whether the attempt passed.
+   */
   recordVerification(input: VerificationInput): void {
+    if (this.inert) return;
     const value = validate(verificationSchema, input, 'recordVerification', this.services.reporter);
     if (value === undefined) return;
-
-    this.verificationResults.set(value.attempt, value.result);
-    const failed = value.result !== 'success' && value.result !== 'skip';
-    const span = this.startSpan(sc.SPAN_VERIFICATION, this.parent, value.startTime, {
-      [sc.ATTR_FACTORY_ATTEMPT_NUMBER]: value.attempt,
-      [sc.ATTR_CICD_PIPELINE_RESULT]: value.result,
-      [sc.ATTR_CICD_PIPELINE_NAME]: value.pipelineName,
-      [sc.ATTR_FACTORY_FAILURE_CLASS]: failed ? value.failureClass ?? 'other' : undefined,
-    });
-    if (failed) span.setStatus({ code: SpanStatusCode.ERROR, message: `verification ${value.result}` });
-    span.end(value.endTime ?? value.startTime);
+    this.recordVerificationSpan(value, this.parent, undefined);
   }
 
   /**
    * Records stage E, from the pull request's opening to its merge or close. Its
-   * duration is the run's cycle time.
+   * duration is the run's cycle time, so a second review of the run in this
+   * process is reported and dropped.
    */
   recordReview(input: ReviewInput): void {
+    if (this.inert) return;
     const value = validate(reviewSchema, input, 'recordReview', this.services.reporter);
     if (value === undefined) return;
+    if (this.reviewRecorded) {
+      this.services.reporter.droppedCall(`recordReview: run ${this.runId} already has a review; a second one would count its cycle time twice. The call was dropped.`);
+      return;
+    }
+    this.reviewRecorded = true;
 
     this.humanModified = value.humanModified;
     const span = this.startSpan(sc.SPAN_REVIEW, this.parent, value.openedAt, {
       [sc.ATTR_VCS_CHANGE_STATE]: value.state,
       [sc.ATTR_FACTORY_REVIEW_HUMAN_MODIFIED]: value.humanModified,
+      [sc.ATTR_FACTORY_REVIEW_ROUNDS]: value.rounds,
+      [sc.ATTR_FACTORY_REVIEW_APPROVALS]: value.approvals,
+      [sc.ATTR_FACTORY_FAILURE_CLASS]: value.failureClass,
+      [sc.ATTR_FACTORY_FAILURE_CLASS_SOURCE]: value.failureClass === undefined ? undefined : 'reviewer',
     });
     span.end(value.closedAt);
   }
@@ -159,11 +226,22 @@ export class Run {
   /**
    * Records stage F, from the merged commit to the deployment that contains it.
    * The duration of a successful one is the run's MLTC; a failed one has status
-   * ERROR and is left out of MLTC.
+   * ERROR and is left out of MLTC. A second successful deployment to the same
+   * environment in this process is reported and dropped.
    */
   recordDeployment(input: DeploymentInput): void {
+    if (this.inert) return;
     const value = validate(deploymentSchema, input, 'recordDeployment', this.services.reporter);
     if (value === undefined) return;
+    if (value.succeeded) {
+      if (this.deployedEnvironments.has(value.environment)) {
+        this.services.reporter.droppedCall(
+          `recordDeployment: run ${this.runId} already has a successful deployment to ${value.environment}; a second one would count its MLTC twice. The call was dropped.`,
+        );
+        return;
+      }
+      this.deployedEnvironments.add(value.environment);
+    }
 
     const span = this.startSpan(sc.SPAN_DEPLOYMENT, this.parent, value.commitAt, {
       [sc.ATTR_DEPLOYMENT_ENVIRONMENT_NAME]: value.environment,
@@ -182,6 +260,7 @@ export class Run {
    * guess would bias the success ratios.
    */
   recordOutcome(input: OutcomeInput): void {
+    if (this.inert) return;
     const value = validate(outcomeSchema, input, 'recordOutcome', this.services.reporter);
     if (value === undefined) return;
     const reporter = this.services.reporter;
@@ -192,8 +271,8 @@ export class Run {
     }
 
     const attempts = value.attempts ?? (this.highestAttempt > 0 ? this.highestAttempt : undefined);
-    const firstResult = this.verificationResults.get(1);
-    const firstAttemptPassed = value.firstAttemptPassed ?? (firstResult === undefined ? undefined : firstResult === 'success');
+    const first = this.verifications.get(1);
+    const firstAttemptPassed = value.firstAttemptPassed ?? first?.passed;
     const humanModified = value.humanModified ?? this.humanModified;
 
     const missing = [
@@ -227,7 +306,9 @@ export class Run {
       [sc.ATTR_FACTORY_OUTCOME_ONE_SHOT]: oneShot,
       [sc.ATTR_FACTORY_OUTCOME_AUTONOMOUS]: autonomous,
       [sc.ATTR_FACTORY_OUTCOME_ATTEMPTS]: attempts,
+      [sc.ATTR_FACTORY_OUTCOME_COST_USD]: value.costUsd ?? this.attemptCostTotal(),
       [sc.ATTR_FACTORY_REVIEW_HUMAN_MODIFIED]: humanModified,
+      [sc.ATTR_FACTORY_CONTEXT_COMPLETE]: this.contextComplete,
     });
     span.end(value.at);
   }
@@ -235,19 +316,79 @@ export class Run {
   /**
    * Ends this process's part of the run: the execution span (at its last
    * attempt's end) and, in the process that started the run, the root span.
-   * Calling it again does nothing.
+   * Calling it again does nothing. Attempts still open stay open.
    */
-  end(endTime?: Date | number): void {
-    if (this.ended) return;
+  end(endTime?: TimeInput): void {
+    if (this.ended || this.inert) return;
     this.ended = true;
+
+    let end: Date | undefined;
+    if (endTime !== undefined) {
+      end = validate(timeSchema, endTime, 'Run.end', this.services.reporter);
+      if (end !== undefined && end.getTime() < this.rootStartMillis) {
+        this.services.reporter.droppedFields(1, `Run.end: end time ${end.toISOString()} is before run ${this.runId} started; the root span ends at its start instead.`);
+        end = new Date(this.rootStartMillis);
+      }
+    }
     if (this.executionSpan !== undefined) this.executionSpan.end(this.executionEnd || undefined);
-    this.rootSpan?.end(endTime);
+    this.rootSpan?.end(end);
   }
 
-  private startRootSpan(startTime: Date | undefined): Span {
+  private recordVerificationSpan(value: AttemptVerification & { attempt: number }, parent: Context, attemptSpan: Span | undefined): void {
+    const previous = this.verifications.get(value.attempt - 1);
+    const facts = verificationFacts(
+      value,
+      value.previousSignature !== undefined ? { failed: value.previousSignature !== null, signature: value.previousSignature ?? undefined } : previous,
+      this.services.recordFailureMessages,
+    );
+
+    const result = { failed: facts.failed, passed: value.result === 'success', signature: facts.signature };
+    this.verifications.set(value.attempt, result);
+    const record = this.attempts.get(value.attempt);
+    if (record !== undefined) record.verification = { ...result, feedbackSpecific: facts.feedbackSpecific };
+
+    const span = this.startSpan(sc.SPAN_VERIFICATION, parent, value.startTime, facts.attributes);
+    if (facts.failed) span.setStatus({ code: SpanStatusCode.ERROR, message: `verification ${value.result}` });
+    span.end(value.endTime ?? value.startTime);
+
+    if (attemptSpan !== undefined) {
+      // On an attempt span, factory.feedback.* describes the feedback the attempt
+      // received, not the output of its own verification.
+      const {
+        [sc.ATTR_FACTORY_ATTEMPT_NUMBER]: _number,
+        [sc.ATTR_CICD_PIPELINE_NAME]: _pipeline,
+        [sc.ATTR_FACTORY_FEEDBACK_SPECIFIC]: _specific,
+        [sc.ATTR_FACTORY_FEEDBACK_REASONS]: _reasons,
+        ...onAttempt
+      } = facts.attributes;
+      attemptSpan.setAttributes(this.limit(onAttempt));
+    }
+  }
+
+  private attemptHost(): AttemptHost {
+    return {
+      reporter: this.services.reporter,
+      previous: (number) => this.attempts.get(number - 1),
+      recordVerification: (input, parent, attemptSpan) => this.recordVerificationSpan(input, parent, attemptSpan),
+      onEnd: (_record, endMillis) => {
+        this.executionEnd = Math.max(this.executionEnd, endMillis);
+      },
+    };
+  }
+
+  private attemptCostTotal(): number | undefined {
+    const costs = [...this.attempts.values()].map((record) => record.costUsd).filter((cost) => cost !== undefined);
+    return costs.length === 0 ? undefined : costs.reduce((sum, cost) => sum + cost, 0);
+  }
+
+  private startRootSpan(startTime: Date | undefined, attributes: Attributes): Span {
     const { tracer, reporter } = this.services;
     const span = withStagedIds(this.ids.traceId, this.ids.rootSpanId, () =>
-      tracer.startSpan(sc.SPAN_RUN, { kind: SpanKind.INTERNAL, startTime, attributes: this.identity }, ROOT_CONTEXT),
+      tracer.startSpan(
+        sc.SPAN_RUN,
+        { kind: SpanKind.INTERNAL, startTime, attributes: this.limit({ ...attributes, ...this.identity }) },
+        ROOT_CONTEXT,
+      ),
     );
     const context = span.spanContext();
     if (span.isRecording() && (context.traceId !== this.ids.traceId || context.spanId !== this.ids.rootSpanId)) {
@@ -270,46 +411,15 @@ export class Run {
   private startSpan(name: string, parent: Context, startTime: Date | undefined, attributes: Attributes): Span {
     const span = this.services.tracer.startSpan(
       name,
-      { kind: SpanKind.INTERNAL, startTime, attributes: { ...this.identity, ...withoutUndefined(attributes) } },
+      { kind: SpanKind.INTERNAL, startTime, attributes: this.limit({ ...this.identity, ...withoutUndefined(attributes) }) },
       parent,
     );
     this.services.checkRecording(span, name, this.runId);
     return span;
   }
-}
 
-/** One stage C attempt, open until `end()`. */
-export class Attempt {
-  private ended = false;
-
-  /** @internal Use Run.startAttempt. */
-  constructor(
-    private readonly span: Span,
-    /** The attempt's number, from 1. */
-    readonly number: number,
-    private readonly reporter: Reporter,
-    private readonly onEnd: (endMillis: number) => void,
-  ) {}
-
-  /** Ends the attempt with its token usage and cost (US dollars). */
-  end(input: AttemptEndInput = {}): void {
-    if (this.ended) {
-      this.reporter.warn(`Attempt.end: attempt ${this.number} has already ended; the call was ignored.`);
-      return;
-    }
-    this.ended = true;
-    const value = validate(attemptEndSchema, input, 'Attempt.end', this.reporter) ?? {};
-
-    this.span.setAttributes(
-      withoutUndefined({
-        [sc.ATTR_GEN_AI_USAGE_INPUT_TOKENS]: value.inputTokens,
-        [sc.ATTR_GEN_AI_USAGE_OUTPUT_TOKENS]: value.outputTokens,
-        [sc.ATTR_FACTORY_ATTEMPT_COST_USD]: value.costUsd,
-      }),
-    );
-    const endTime = value.endTime ?? new Date();
-    this.onEnd(endTime.getTime());
-    this.span.end(endTime);
+  private limit(attributes: Attributes): Attributes {
+    return limitAttributeValues(attributes, this.services.attributeValueLengthLimit);
   }
 }
 

@@ -9,6 +9,7 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import { AlwaysOnSampler, ParentBasedSampler, TracerProvider } from '@opentelemetry/sdk-trace';
 import {
   ExitSafeSpanProcessor,
+  otlpHttpMetricsTargetFromEnv,
   otlpHttpTargetFromEnv,
   type ExitSafeSpanProcessorOptions,
   type ExportStats,
@@ -17,7 +18,8 @@ import {
 import { FactoryIdGenerator } from './id-generator.js';
 import { deriveRunIds, newRunId } from './ids.js';
 import { Reporter, type ErrorHandler, type ProblemCounts } from './report.js';
-import { Run } from './run.js';
+import { attributeValueLengthLimitFromEnv, flattenAttributes } from './attributes.js';
+import { Run, type RunServices } from './run.js';
 import { resumedIdentitySchema, runIdSchema, runIdentitySchema, type ResumedIdentity, type RunIdentity } from './schema.js';
 import * as sc from './semconv.js';
 import { validate } from './validate.js';
@@ -43,6 +45,17 @@ export interface FactoryTelemetryOptions {
   export?: Partial<Omit<ExitSafeSpanProcessorOptions, 'target'>> & { target?: OtlpHttpTarget };
   /** Environment to read OTEL_* variables from. Default: process.env. */
   env?: NodeJS.ProcessEnv;
+  /**
+   * Record one line of failed CI output (`factory.failure.message`), after
+   * redacting secrets from it. Default: false, so no CI output is recorded.
+   */
+  recordFailureMessages?: boolean;
+  /**
+   * Maximum length of string attribute values, applied by the SDK on every
+   * span. Default: OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT, else
+   * OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT, else no limit.
+   */
+  attributeValueLengthLimit?: number;
 }
 
 export interface TelemetryStats {
@@ -67,12 +80,18 @@ export class FactoryTelemetry {
   private readonly tracer: Tracer;
   private readonly ownProvider: TracerProvider | undefined;
   private readonly processor: ExitSafeSpanProcessor | undefined;
+  private readonly attributeValueLengthLimit: number | undefined;
+  private readonly recordFailureMessages: boolean;
   private unrecordedSpans = 0;
   private unrecordedReported = false;
 
-  constructor(options: FactoryTelemetryOptions = {}) {
-    this.reporter = new Reporter(options.strict ?? false, options.onError);
+  constructor(input?: FactoryTelemetryOptions) {
+    const { options, problem } = readOptions(input);
+    this.reporter = new Reporter(options.strict === true, typeof options.onError === 'function' ? options.onError : undefined);
+    if (problem !== undefined) this.reporter.warn(problem);
     const env = options.env ?? process.env;
+    this.recordFailureMessages = options.recordFailureMessages === true;
+    this.attributeValueLengthLimit = attributeLimit(options.attributeValueLengthLimit, env, this.reporter);
 
     const hostProvider = options.tracerProvider ?? (options.useGlobalTracerProvider === false ? undefined : registeredGlobalProvider());
     if (hostProvider !== undefined) {
@@ -81,11 +100,16 @@ export class FactoryTelemetry {
     }
 
     const resolved = options.export?.target === undefined ? otlpHttpTargetFromEnv(env) : { target: options.export.target, problems: [] };
-    for (const problem of resolved.problems) this.reporter.warn(problem);
+    const metrics = options.export?.metricsTarget === undefined ? otlpHttpMetricsTargetFromEnv(env) : { target: options.export.metricsTarget, problems: [] };
+    const metricsProblems = options.export?.selfMetrics === false ? [] : metrics.problems;
+    for (const problem of [...resolved.problems, ...metricsProblems]) this.reporter.warn(problem);
+    const serviceName = options.serviceName ?? env.OTEL_SERVICE_NAME ?? TRACER_NAME;
     try {
       this.processor = new ExitSafeSpanProcessor({
         ...options.export,
         target: resolved.target,
+        metricsTarget: metrics.target,
+        serviceName,
         onError: (error) => this.reporter.warn(error.message),
       });
     } catch (error) {
@@ -95,7 +119,7 @@ export class FactoryTelemetry {
       return;
     }
     this.ownProvider = new TracerProvider({
-      resource: resourceFromAttributes({ 'service.name': options.serviceName ?? env.OTEL_SERVICE_NAME ?? TRACER_NAME }),
+      resource: resourceFromAttributes({ 'service.name': serviceName }),
       idGenerator: new FactoryIdGenerator(),
       // Every factory span feeds a counter, so none may be sampled away.
       sampler: new ParentBasedSampler({ root: new AlwaysOnSampler() }),
@@ -111,13 +135,25 @@ export class FactoryTelemetry {
    * returned run then records nothing.
    */
   startRun(identity: RunIdentity): Run {
+    // An invalid run id is not optional data: recording under a new id would
+    // split the run from the spans that other processes add under the old one.
+    const givenRunId = readRunId(identity);
+    if (givenRunId !== undefined && !runIdSchema.safeParse(givenRunId).success) {
+      validate(runIdSchema, givenRunId, 'startRun runId', this.reporter);
+      return this.inertRun();
+    }
     const value = validate(runIdentitySchema, identity, 'startRun', this.reporter);
-    if (value === undefined) return this.inertRun(identity?.runId);
+    if (value === undefined) return this.inertRun();
 
     const runId = value.runId ?? newRunId();
+    const extra = flattenAttributes(value.attributes ?? {});
+    if (extra.skipped.length > 0) {
+      this.reporter.droppedFields(extra.skipped.length, `startRun: attributes ${extra.skipped.join(', ')} have values that cannot be encoded (a function, a symbol, NaN or a cycle); they were dropped.`);
+    }
     return new Run(this.services(), runId, deriveRunIds(runId), identityAttributes(value), {
       start: true,
       startTime: value.startTime,
+      attributes: extra.attributes,
     });
   }
 
@@ -128,7 +164,7 @@ export class FactoryTelemetry {
    */
   resumeRun(runId: string, identity: ResumedIdentity = {}): Run {
     const id = validate(runIdSchema, runId, 'resumeRun', this.reporter);
-    if (id === undefined) return this.inertRun(undefined);
+    if (id === undefined) return this.inertRun();
 
     const value = validate(resumedIdentitySchema, identity, 'resumeRun', this.reporter) ?? {};
     return new Run(this.services(), id, deriveRunIds(id), identityAttributes(value), { start: false });
@@ -161,11 +197,13 @@ export class FactoryTelemetry {
     }
   }
 
-  private services() {
+  private services(): RunServices {
     return {
       tracer: this.tracer,
       reporter: this.reporter,
       checkRecording: (span: Span, name: string, runId: string) => this.checkRecording(span, name, runId),
+      attributeValueLengthLimit: this.attributeValueLengthLimit,
+      recordFailureMessages: this.recordFailureMessages,
     };
   }
 
@@ -180,16 +218,38 @@ export class FactoryTelemetry {
     );
   }
 
-  // A run that records nothing, returned where the input was too broken to record.
-  private inertRun(runId: unknown): Run {
-    const id = typeof runId === 'string' && runId.length > 0 ? runId : 'invalid';
-    const tracer = NOOP_PROVIDER.getTracer(TRACER_NAME);
-    return new Run({ tracer, reporter: this.reporter, checkRecording: () => undefined }, id, deriveRunIds(id), {}, { start: false });
+  // A run that records nothing and reports nothing more, returned where the input
+  // was too broken to record; its first problem was reported already.
+  private inertRun(): Run {
+    const services = { ...this.services(), tracer: NOOP_PROVIDER.getTracer(TRACER_NAME), checkRecording: () => undefined };
+    return new Run(services, 'invalid', deriveRunIds('invalid'), {}, { start: false, inert: true });
   }
 }
 
 // A proxy provider with no delegate hands out no-op tracers.
 const NOOP_PROVIDER = new ProxyTracerProvider();
+
+// Copies the options so that a throwing getter or a non-object is reported once
+// here, instead of throwing from the constructor.
+function readOptions(input: unknown): { options: FactoryTelemetryOptions; problem?: string } {
+  if (input === undefined) return { options: {} };
+  if (input === null || typeof input !== 'object') {
+    return { options: {}, problem: `invalid options ${String(input)}: expected an object. Using the defaults.` };
+  }
+  try {
+    return { options: { ...(input as FactoryTelemetryOptions) } };
+  } catch {
+    return { options: {}, problem: 'reading the options threw (a throwing getter or proxy). Using the defaults.' };
+  }
+}
+
+function readRunId(identity: unknown): unknown {
+  try {
+    return identity !== null && typeof identity === 'object' ? (identity as { runId?: unknown }).runId : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 function registeredGlobalProvider(): ApiTracerProvider | undefined {
   const global = trace.getTracerProvider();
@@ -197,6 +257,13 @@ function registeredGlobalProvider(): ApiTracerProvider | undefined {
     return global.getDelegateTracer(TRACER_NAME) === undefined ? undefined : global;
   }
   return global;
+}
+
+function attributeLimit(option: number | undefined, env: NodeJS.ProcessEnv, reporter: Reporter): number | undefined {
+  if (option === undefined) return attributeValueLengthLimitFromEnv(env);
+  if (Number.isInteger(option) && option > 0) return option;
+  reporter.warn(`invalid attributeValueLengthLimit ${String(option)}: expected a positive integer. Using the OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT variables instead.`);
+  return attributeValueLengthLimitFromEnv(env);
 }
 
 function identityAttributes(identity: {

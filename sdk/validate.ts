@@ -12,16 +12,24 @@ export function validate<S extends z.ZodType>(
   input: unknown,
   where: string,
   reporter: Reporter,
+  /** 'fields' for calls that go on without their input, e.g. ending an attempt: the report then says so. */
+  onInvalid: 'drop-call' | 'fields' = 'drop-call',
 ): z.output<S> | undefined {
-  const first = schema.safeParse(input);
+  const dropCall = (message: string): undefined => {
+    if (onInvalid === 'fields') reporter.droppedFields(1, `${message} Recorded without this input.`);
+    else reporter.droppedCall(`${message} The call was dropped.`);
+    return undefined;
+  };
+
+  const first = safeParse(schema, input);
+  if (first === 'threw') {
+    return dropCall(`${where}: reading the input threw (a throwing getter or proxy).`);
+  }
   if (first.success) return first.data;
 
   const problems = first.error.issues.map((issue) => describeIssue(issue, input));
   const shape = objectShape(schema);
-  if (shape === undefined || !isPlainObject(input)) {
-    reporter.droppedCall(`${where}: ${problems.join('; ')}. The call was dropped.`);
-    return undefined;
-  }
+  if (shape === undefined || !isPlainObject(input)) return dropCall(`${where}: ${problems.join('; ')}.`);
 
   const corrected: Record<string, unknown> = { ...input };
   const removed = new Set<string>();
@@ -29,25 +37,31 @@ export function validate<S extends z.ZodType>(
     const key = issue.path[0];
     const field = typeof key === 'string' ? shape[key] : undefined;
     if (typeof key !== 'string' || field === undefined || !field.safeParse(undefined).success) {
-      reporter.droppedCall(`${where}: ${problems.join('; ')}. The call was dropped.`);
-      return undefined;
+      return dropCall(`${where}: ${problems.join('; ')}.`);
     }
     removed.add(key);
     delete corrected[key];
   }
 
-  const second = schema.safeParse(corrected);
-  if (!second.success) {
-    reporter.droppedCall(`${where}: ${problems.join('; ')}. The call was dropped.`);
-    return undefined;
-  }
+  const second = safeParse(schema, corrected);
+  if (second === 'threw' || !second.success) return dropCall(`${where}: ${problems.join('; ')}.`);
   const fields = [...removed].join(', ');
   reporter.droppedFields(removed.size, `${where}: ${problems.join('; ')}. Recorded without ${fields}.`);
   return second.data;
 }
 
+// zod reads the input's properties, so a throwing getter or proxy throws through
+// safeParse; the SDK must not pass that on to the host.
+function safeParse<S extends z.ZodType>(schema: S, input: unknown): z.ZodSafeParseResult<z.output<S>> | 'threw' {
+  try {
+    return schema.safeParse(input) as z.ZodSafeParseResult<z.output<S>>;
+  } catch {
+    return 'threw';
+  }
+}
+
 function describeIssue(issue: z.core.$ZodIssue, input: unknown): string {
-  const path = issue.path.map(String).join('.') || '(input)';
+  const path = issue.path.map(String).join('.') || 'input';
   const value = valueAt(input, issue.path);
   return `invalid ${path} ${preview(value)}: ${issue.message}`;
 }
@@ -64,6 +78,7 @@ function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
 // Values are shown shortened, since a caller may pass something large by mistake.
 function preview(value: unknown): string {
   if (value === undefined) return '(missing)';
+  if (typeof value === 'number' || typeof value === 'bigint') return String(value);
   if (value instanceof Date) return Number.isNaN(value.getTime()) ? 'Invalid Date' : value.toISOString();
   let text: string;
   try {

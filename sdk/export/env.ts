@@ -1,12 +1,12 @@
 /**
- * OTLP/HTTP trace export settings read from the standard OpenTelemetry
+ * OTLP/HTTP trace and metrics export settings read from the standard OpenTelemetry
  * environment variables (OpenTelemetry specification, "OpenTelemetry Protocol
  * Exporter" configuration options).
  */
 
-/** Endpoint and request settings of the OTLP/HTTP trace exporter. */
+/** Endpoint and request settings of an OTLP/HTTP exporter. */
 export interface OtlpHttpTarget {
-  /** Full URL of the traces endpoint, for example `http://localhost:4318/v1/traces`. */
+  /** Full URL of the endpoint, for example `http://localhost:4318/v1/traces`. */
   url: string;
   /** Extra request headers, for example an authorization token. */
   headers: Record<string, string>;
@@ -20,10 +20,34 @@ export interface OtlpHttpTarget {
 
 /** Default traces URL: an OpenTelemetry Collector on this host with its OTLP/HTTP receiver on port 4318. */
 export const DEFAULT_OTLP_TRACES_URL = 'http://localhost:4318/v1/traces';
+/** Default metrics URL, on the same collector as DEFAULT_OTLP_TRACES_URL. */
+export const DEFAULT_OTLP_METRICS_URL = 'http://localhost:4318/v1/metrics';
 /** Default request timeout in ms, as in the OpenTelemetry specification. */
 export const DEFAULT_OTLP_TIMEOUT_MILLIS = 10_000;
 
-const TRACES_PATH = '/v1/traces';
+/** Signal-specific part of the variable names and URL defaults. */
+interface Signal {
+  /** Infix of the signal-specific variables, as in OTEL_EXPORTER_OTLP_TRACES_ENDPOINT. */
+  variablePrefix: 'OTEL_EXPORTER_OTLP_TRACES_' | 'OTEL_EXPORTER_OTLP_METRICS_';
+  /** Path appended to OTEL_EXPORTER_OTLP_ENDPOINT. */
+  path: '/v1/traces' | '/v1/metrics';
+  defaultUrl: string;
+  /** Name of the signal's endpoint in messages. */
+  endpointName: 'traces URL' | 'metrics URL';
+}
+
+const TRACES: Signal = {
+  variablePrefix: 'OTEL_EXPORTER_OTLP_TRACES_',
+  path: '/v1/traces',
+  defaultUrl: DEFAULT_OTLP_TRACES_URL,
+  endpointName: 'traces URL',
+};
+const METRICS: Signal = {
+  variablePrefix: 'OTEL_EXPORTER_OTLP_METRICS_',
+  path: '/v1/metrics',
+  defaultUrl: DEFAULT_OTLP_METRICS_URL,
+  endpointName: 'metrics URL',
+};
 
 // RFC 9110 token characters, the characters allowed in a header name.
 const HEADER_NAME_PATTERN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
@@ -56,13 +80,34 @@ export function otlpHttpTargetFromEnv(env: NodeJS.ProcessEnv = process.env): {
   target: OtlpHttpTarget;
   problems: string[];
 } {
+  return readTarget(env, TRACES);
+}
+
+/**
+ * Reads the OTLP/HTTP metrics export settings from environment variables, by the
+ * rules of `otlpHttpTargetFromEnv` with `METRICS_` in place of `TRACES_`:
+ * `OTEL_EXPORTER_OTLP_METRICS_ENDPOINT` is used as is, else `OTEL_EXPORTER_OTLP_ENDPOINT`
+ * gets `/v1/metrics` appended, else the URL is `http://localhost:4318/v1/metrics`.
+ * The `METRICS_` forms of `HEADERS`, `PROTOCOL`, `TIMEOUT` and `COMPRESSION` win over
+ * the general ones. This function never throws.
+ *
+ * @param env variables to read, default `process.env`
+ */
+export function otlpHttpMetricsTargetFromEnv(env: NodeJS.ProcessEnv = process.env): {
+  target: OtlpHttpTarget;
+  problems: string[];
+} {
+  return readTarget(env, METRICS);
+}
+
+function readTarget(env: NodeJS.ProcessEnv, signal: Signal): { target: OtlpHttpTarget; problems: string[] } {
   const problems: string[] = [];
   const target: OtlpHttpTarget = {
-    url: readUrl(env, problems),
-    headers: readHeaders(env, problems),
-    protocol: readProtocol(env, problems),
-    timeoutMillis: readTimeout(env, problems),
-    compression: readCompression(env, problems),
+    url: readUrl(env, signal, problems),
+    headers: readHeaders(env, signal, problems),
+    protocol: readProtocol(env, signal, problems),
+    timeoutMillis: readTimeout(env, signal, problems),
+    compression: readCompression(env, signal, problems),
   };
   return { target, problems };
 }
@@ -73,9 +118,9 @@ interface EnvSetting {
   value: string;
 }
 
-/** Returns the traces-specific variable if set, else the general one. */
-function pickSetting(env: NodeJS.ProcessEnv, suffix: string): EnvSetting | undefined {
-  for (const name of [`OTEL_EXPORTER_OTLP_TRACES_${suffix}`, `OTEL_EXPORTER_OTLP_${suffix}`]) {
+/** Returns the signal-specific variable if set, else the general one. */
+function pickSetting(env: NodeJS.ProcessEnv, signal: Signal, suffix: string): EnvSetting | undefined {
+  for (const name of [`${signal.variablePrefix}${suffix}`, `OTEL_EXPORTER_OTLP_${suffix}`]) {
     const value = env[name]?.trim();
     if (value) {
       return { name, value };
@@ -84,32 +129,33 @@ function pickSetting(env: NodeJS.ProcessEnv, suffix: string): EnvSetting | undef
   return undefined;
 }
 
-function readUrl(env: NodeJS.ProcessEnv, problems: string[]): string {
-  const tracesEndpoint = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT?.trim();
-  if (tracesEndpoint) {
-    if (isHttpUrl(tracesEndpoint)) {
-      return tracesEndpoint;
+function readUrl(env: NodeJS.ProcessEnv, signal: Signal, problems: string[]): string {
+  const signalVariable = `${signal.variablePrefix}ENDPOINT`;
+  const signalEndpoint = env[signalVariable]?.trim();
+  if (signalEndpoint) {
+    if (isHttpUrl(signalEndpoint)) {
+      return signalEndpoint;
     }
     problems.push(
-      `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT="${tracesEndpoint}" is not a valid http:// or https:// URL; ` +
-        `using ${DEFAULT_OTLP_TRACES_URL}. Set it to the full traces URL, for example ${DEFAULT_OTLP_TRACES_URL}.`,
+      `${signalVariable}="${signalEndpoint}" is not a valid http:// or https:// URL; ` +
+        `using ${signal.defaultUrl}. Set it to the full ${signal.endpointName}, for example ${signal.defaultUrl}.`,
     );
-    return DEFAULT_OTLP_TRACES_URL;
+    return signal.defaultUrl;
   }
 
   const baseEndpoint = env.OTEL_EXPORTER_OTLP_ENDPOINT?.trim();
   if (baseEndpoint) {
-    const url = baseEndpoint.replace(/\/+$/, '') + TRACES_PATH;
+    const url = baseEndpoint.replace(/\/+$/, '') + signal.path;
     if (isHttpUrl(baseEndpoint) && isHttpUrl(url)) {
       return url;
     }
     problems.push(
       `OTEL_EXPORTER_OTLP_ENDPOINT="${baseEndpoint}" is not a valid http:// or https:// URL; ` +
-        `using ${DEFAULT_OTLP_TRACES_URL}. Set it to the collector's base URL without a path, ` +
-        `for example http://localhost:4318 (the exporter appends ${TRACES_PATH}).`,
+        `using ${signal.defaultUrl}. Set it to the collector's base URL without a path, ` +
+        `for example http://localhost:4318 (the exporter appends ${signal.path}).`,
     );
   }
-  return DEFAULT_OTLP_TRACES_URL;
+  return signal.defaultUrl;
 }
 
 function isHttpUrl(text: string): boolean {
@@ -121,9 +167,9 @@ function isHttpUrl(text: string): boolean {
   }
 }
 
-function readHeaders(env: NodeJS.ProcessEnv, problems: string[]): Record<string, string> {
+function readHeaders(env: NodeJS.ProcessEnv, signal: Signal, problems: string[]): Record<string, string> {
   const headers: Record<string, string> = {};
-  for (const name of ['OTEL_EXPORTER_OTLP_HEADERS', 'OTEL_EXPORTER_OTLP_TRACES_HEADERS']) {
+  for (const name of ['OTEL_EXPORTER_OTLP_HEADERS', `${signal.variablePrefix}HEADERS`]) {
     const value = env[name]?.trim();
     if (value) {
       parseHeaderList(name, value, headers, problems);
@@ -185,8 +231,8 @@ function parseHeaderList(
   });
 }
 
-function readProtocol(env: NodeJS.ProcessEnv, problems: string[]): OtlpHttpTarget['protocol'] {
-  const setting = pickSetting(env, 'PROTOCOL');
+function readProtocol(env: NodeJS.ProcessEnv, signal: Signal, problems: string[]): OtlpHttpTarget['protocol'] {
+  const setting = pickSetting(env, signal, 'PROTOCOL');
   if (!setting || setting.value === 'http/protobuf' || setting.value === 'http/json') {
     return (setting?.value as OtlpHttpTarget['protocol'] | undefined) ?? 'http/protobuf';
   }
@@ -205,8 +251,8 @@ function readProtocol(env: NodeJS.ProcessEnv, problems: string[]): OtlpHttpTarge
   return 'http/protobuf';
 }
 
-function readTimeout(env: NodeJS.ProcessEnv, problems: string[]): number {
-  const setting = pickSetting(env, 'TIMEOUT');
+function readTimeout(env: NodeJS.ProcessEnv, signal: Signal, problems: string[]): number {
+  const setting = pickSetting(env, signal, 'TIMEOUT');
   if (!setting) {
     return DEFAULT_OTLP_TIMEOUT_MILLIS;
   }
@@ -221,8 +267,8 @@ function readTimeout(env: NodeJS.ProcessEnv, problems: string[]): number {
   return DEFAULT_OTLP_TIMEOUT_MILLIS;
 }
 
-function readCompression(env: NodeJS.ProcessEnv, problems: string[]): OtlpHttpTarget['compression'] {
-  const setting = pickSetting(env, 'COMPRESSION');
+function readCompression(env: NodeJS.ProcessEnv, signal: Signal, problems: string[]): OtlpHttpTarget['compression'] {
+  const setting = pickSetting(env, signal, 'COMPRESSION');
   if (!setting || setting.value === 'none' || setting.value === 'gzip') {
     return (setting?.value as OtlpHttpTarget['compression'] | undefined) ?? 'none';
   }

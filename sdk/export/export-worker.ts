@@ -2,31 +2,41 @@ import { MessageChannel, type MessagePort, receiveMessageOnPort, Worker } from '
 
 import { EXPORT_WORKER_SOURCE } from './worker-source.js';
 
-/** Settings the export worker receives in `workerData.config`. */
-export interface ExportWorkerConfig {
+/** Kind of telemetry in a batch, which selects the endpoint it is sent to. */
+export type ExportSignal = 'traces' | 'metrics';
+
+/** Connection settings of one OTLP/HTTP endpoint. */
+export interface ExportEndpointConfig {
   url: string;
   headers: Record<string, string>;
-  userAgent: string;
   contentType: string;
   compression: 'gzip' | 'none';
   /** Maximum duration in ms of one HTTP request. */
   timeoutMillis: number;
-  /** Maximum number of requests per batch, the first one included. */
-  maxAttempts: number;
+}
+
+/** Settings the export worker receives in `workerData.config`. */
+export interface ExportWorkerConfig {
+  /** Endpoint by signal. A batch of a signal without an endpoint fails at once. */
+  endpoints: Partial<Record<ExportSignal, ExportEndpointConfig>>;
+  userAgent: string;
   initialBackoffMillis: number;
   maxBackoffMillis: number;
   /** Upper limit in ms for a collector's Retry-After. */
   maxRetryAfterMillis: number;
+  /** Maximum number of span requests at a time. Metrics requests have one slot of their own. */
   maxConcurrentRequests: number;
   /** Maximum response body bytes kept for parsing. The rest of a longer body is discarded. */
   maxResponseBytes: number;
 }
 
+
 /** Final result of one batch, posted exactly once per batch. */
 export interface BatchSettledMessage {
   type: 'settled';
   id: number;
-  outcome: 'exported' | 'failed';
+  /** 'superseded': a newer metrics batch replaced this one before it was delivered. */
+  outcome: 'exported' | 'failed' | 'superseded';
   attempts: number;
   /** HTTP status of the last response, absent after a network error. */
   status?: number;
@@ -35,6 +45,13 @@ export interface BatchSettledMessage {
   body?: Uint8Array;
   /** Why the batch failed, for example "HTTP 400" or "ECONNREFUSED: connect ...". */
   error?: string;
+  /**
+   * `error.type` of the failed-spans metric, present when `outcome` is 'failed': the
+   * HTTP status code as a string, 'timeout' for a request that exceeded its timeout,
+   * 'network' for other connection errors, or 'serialization' when gzip compression
+   * failed. '_OTHER' covers the rest.
+   */
+  errorType?: string;
 }
 
 /** Notice that a batch will be sent again after `delayMillis`. */
@@ -44,6 +61,8 @@ export interface BatchRetryMessage {
   attempt: number;
   reason: string;
   delayMillis: number;
+  /** Time in ms left of the batch's maximum retry duration. */
+  remainingMillis: number;
 }
 
 export type ExportWorkerMessage = BatchSettledMessage | BatchRetryMessage;
@@ -60,14 +79,14 @@ const SETTLED_COUNT_INDEX = 0;
  * Main-thread handle of the export worker thread.
  *
  * Neither the worker nor its result port keeps the process alive, unless `keepAlive`
- * is set, so the host exits as it would without the SDK. `waitForSettledSync` is the
- * only blocking call and is meant for 'exit' and signal handlers.
+ * is set, so the host exits as it would without the SDK. `waitSync` is the only
+ * blocking call and is meant for 'exit' and signal handlers.
  */
 export class ExportWorker {
   private readonly worker: Worker;
   private readonly resultPort: MessagePort;
+  /** Number of batches the worker has settled, incremented by the worker thread. */
   private readonly settledCount: Int32Array;
-  private postedCount = 0;
   private stopped = false;
 
   /** Starts the worker thread. Throws if the thread cannot be created. */
@@ -96,16 +115,13 @@ export class ExportWorker {
     return this.stopped;
   }
 
-  /** Number of batches posted whose result has not been posted back yet. */
-  get unsettledCount(): number {
-    return this.postedCount - Atomics.load(this.settledCount, SETTLED_COUNT_INDEX);
-  }
-
-  /** Sends one serialized OTLP request body to the worker. The body is copied. */
-  postBatch(id: number, body: Uint8Array): void {
+  /**
+   * Sends one serialized OTLP request body to the worker, which retries it for at most
+   * `maxRetryDurationMillis` after its first request. The body is copied.
+   */
+  postBatch(id: number, signal: ExportSignal, body: Uint8Array, maxRetryDurationMillis: number): void {
     const copy = new Uint8Array(body);
-    this.worker.postMessage({ type: 'batch', id, body: copy }, [copy.buffer]);
-    this.postedCount += 1;
+    this.worker.postMessage({ type: 'batch', id, signal, body: copy, maxRetryDurationMillis }, [copy.buffer]);
   }
 
   /** Tells the worker that the process is exiting and when the main thread stops waiting. */
@@ -114,21 +130,24 @@ export class ExportWorker {
   }
 
   /**
-   * Blocks until every posted batch is settled or `deadline` (epoch ms) passes, then
-   * hands all results the worker has posted so far to `onMessage`. Returns whether
-   * every batch is settled.
+   * Hands every result the worker posts to `onMessage` and blocks until `isDone()`
+   * returns true, the worker stops or `deadline` (epoch ms) passes. Returns the last
+   * value of `isDone()`.
    */
-  waitForSettledSync(deadline: number): boolean {
+  waitSync(deadline: number, isDone: () => boolean): boolean {
     for (;;) {
+      // Read the counter before draining: a result posted after the drain changes the
+      // counter, so Atomics.wait then returns at once instead of sleeping.
       const settled = Atomics.load(this.settledCount, SETTLED_COUNT_INDEX);
+      if (!this.stopped) {
+        this.drainMessagesSync();
+      }
       const remaining = deadline - Date.now();
-      if (settled >= this.postedCount || remaining <= 0 || this.stopped) {
-        break;
+      if (isDone() || remaining <= 0 || this.stopped) {
+        return isDone();
       }
       Atomics.wait(this.settledCount, SETTLED_COUNT_INDEX, settled, remaining);
     }
-    this.drainMessagesSync();
-    return this.unsettledCount === 0;
   }
 
   /** Hands every result already posted by the worker to `onMessage`, without waiting. */

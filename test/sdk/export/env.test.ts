@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { otlpHttpTargetFromEnv } from '../../../sdk/export/index.js';
+import { otlpHttpMetricsTargetFromEnv, otlpHttpTargetFromEnv } from '../../../sdk/export/index.js';
 
 describe('otlpHttpTargetFromEnv', () => {
   it('returns the defaults for an empty environment', () => {
@@ -123,5 +123,65 @@ describe('otlpHttpTargetFromEnv', () => {
     };
 
     expect(() => otlpHttpTargetFromEnv(env)).not.toThrow();
+  });
+});
+
+describe('otlpHttpMetricsTargetFromEnv', () => {
+  it('returns the defaults for an empty environment', () => {
+    const { target, problems } = otlpHttpMetricsTargetFromEnv({});
+
+    expect(target).toEqual({
+      url: 'http://localhost:4318/v1/metrics',
+      headers: {},
+      protocol: 'http/protobuf',
+      timeoutMillis: 10_000,
+      compression: 'none',
+    });
+    expect(problems).toEqual([]);
+  });
+
+  it.each([
+    [{ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318/' }, 'http://collector:4318/v1/metrics'],
+    [{ OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: 'http://collector:4318/custom' }, 'http://collector:4318/custom'],
+    [
+      { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://general:4318', OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: 'http://metrics:4318/x' },
+      'http://metrics:4318/x',
+    ],
+    [{ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://traces:4318/v1/traces' }, 'http://localhost:4318/v1/metrics'],
+  ])('builds the url from %o', (env, url) => {
+    const { target, problems } = otlpHttpMetricsTargetFromEnv(env);
+
+    expect(target.url).toBe(url);
+    expect(problems).toEqual([]);
+  });
+
+  it('prefers METRICS_ variables over general ones', () => {
+    const { target, problems } = otlpHttpMetricsTargetFromEnv({
+      OTEL_EXPORTER_OTLP_HEADERS: 'api-key=general,tenant=a',
+      OTEL_EXPORTER_OTLP_METRICS_HEADERS: 'api-key=metrics',
+      OTEL_EXPORTER_OTLP_TRACES_HEADERS: 'x-traces-only=1',
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf',
+      OTEL_EXPORTER_OTLP_METRICS_PROTOCOL: 'http/json',
+      OTEL_EXPORTER_OTLP_TIMEOUT: '2500',
+      OTEL_EXPORTER_OTLP_METRICS_TIMEOUT: '700',
+      OTEL_EXPORTER_OTLP_COMPRESSION: 'none',
+      OTEL_EXPORTER_OTLP_METRICS_COMPRESSION: 'gzip',
+      OTEL_EXPORTER_OTLP_TRACES_COMPRESSION: 'none',
+    });
+
+    expect(target.headers).toEqual({ 'api-key': 'metrics', tenant: 'a' });
+    expect(target.protocol).toBe('http/json');
+    expect(target.timeoutMillis).toBe(700);
+    expect(target.compression).toBe('gzip');
+    expect(problems).toEqual([]);
+  });
+
+  it('reports an invalid METRICS_ endpoint', () => {
+    const { target, problems } = otlpHttpMetricsTargetFromEnv({ OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: 'collector:4318' });
+
+    expect(target.url).toBe('http://localhost:4318/v1/metrics');
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toContain('OTEL_EXPORTER_OTLP_METRICS_ENDPOINT="collector:4318" is not a valid http:// or https:// URL');
+    expect(problems[0]).toContain('Set it to the full metrics URL');
   });
 });

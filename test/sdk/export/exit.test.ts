@@ -18,7 +18,14 @@ import { join } from 'node:path';
 
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
-import { acceptAll, type OtlpReceiver, type Responder, startOtlpReceiver } from './otlp-receiver.js';
+import {
+  acceptAll,
+  metricValue,
+  type OtlpReceiver,
+  type ReceiverOptions,
+  type Responder,
+  startOtlpReceiver,
+} from './otlp-receiver.js';
 
 const repositoryRoot = join(import.meta.dirname, '..', '..', '..');
 let buildDirectory = '';
@@ -61,10 +68,18 @@ afterEach(async () => {
   }
 });
 
-async function receiverAnswering(responder: Responder = acceptAll): Promise<OtlpReceiver> {
-  const receiver = await startOtlpReceiver(responder);
+async function receiverAnswering(responder: Responder = acceptAll, options: ReceiverOptions = {}): Promise<OtlpReceiver> {
+  const receiver = await startOtlpReceiver(responder, undefined, options);
   receivers.push(receiver);
   return receiver;
+}
+
+/** Points the fixture's trace and metrics export at `receiver`. */
+function endpointsOf(receiver: OtlpReceiver): Record<string, string> {
+  return {
+    OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: receiver.url,
+    OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: receiver.metricsUrl,
+  };
 }
 
 interface ChildResult {
@@ -84,6 +99,10 @@ const CHILD_TIME_LIMIT_MILLIS = 30_000;
  * prints "ready".
  */
 function runFixture(variables: Record<string, string>, signal?: NodeJS.Signals): Promise<ChildResult> {
+  if (variables.FIXTURE_SDK !== 'off' && variables.OTEL_EXPORTER_OTLP_METRICS_ENDPOINT === undefined) {
+    // Without it the self-metrics would go to the default http://localhost:4318.
+    throw new Error('runFixture needs OTEL_EXPORTER_OTLP_METRICS_ENDPOINT, for example from endpointsOf(receiver)');
+  }
   return new Promise((resolve, reject) => {
     const startedAt = Date.now();
     const child = spawn(process.execPath, [fixtureScript], {
@@ -180,7 +199,7 @@ describe.each(['http/json', 'http/protobuf'])('process end with %s', (protocol) 
     const variables = {
       FIXTURE_MODE: exitCase.mode,
       FIXTURE_SPANS: String(SPAN_COUNT),
-      OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: receiver.url,
+      ...endpointsOf(receiver),
       OTEL_EXPORTER_OTLP_PROTOCOL: protocol,
       ...exitCase.variables,
     };
@@ -203,7 +222,7 @@ describe.each(['http/json', 'http/protobuf'])('process end with %s', (protocol) 
 describe('process end edge cases', () => {
   it('keeps the uncaught exception output', async () => {
     const receiver = await receiverAnswering();
-    const result = await runFixture({ FIXTURE_MODE: 'throw', OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: receiver.url });
+    const result = await runFixture({ FIXTURE_MODE: 'throw', ...endpointsOf(receiver) });
 
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('Error: fixture failure');
@@ -215,7 +234,7 @@ describe('process end edge cases', () => {
     const result = await runFixture({
       FIXTURE_MODE: 'await-shutdown',
       FIXTURE_SCHEDULED_DELAY_MILLIS: '60000',
-      OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: receiver.url,
+      ...endpointsOf(receiver),
     });
 
     expect(result.code).toBe(0);
@@ -229,7 +248,7 @@ describe('process end edge cases', () => {
     const result = await runFixture({
       FIXTURE_MODE: 'exit-now',
       FIXTURE_SPANS: '3000',
-      OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: receiver.url,
+      ...endpointsOf(receiver),
       OTEL_EXPORTER_OTLP_COMPRESSION: 'gzip',
     });
 
@@ -247,7 +266,7 @@ describe('process end edge cases', () => {
         FIXTURE_MODE: 'wait-for-signal',
         FIXTURE_PROVIDERS: '3',
         FIXTURE_SCHEDULED_DELAY_MILLIS: '60000',
-        OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: receiver.url,
+        ...endpointsOf(receiver),
       },
       'SIGTERM',
     );
@@ -259,7 +278,7 @@ describe('process end edge cases', () => {
 
   it('retries 503 responses at exit', async () => {
     const receiver = await receiverAnswering((index, request) => (index < 2 ? { status: 503 } : acceptAll(index, request)));
-    const result = await runFixture({ FIXTURE_MODE: 'exit-now', OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: receiver.url });
+    const result = await runFixture({ FIXTURE_MODE: 'exit-now', ...endpointsOf(receiver) });
 
     expect(result.code).toBe(0);
     expect(result.stderr).toBe('');
@@ -269,14 +288,17 @@ describe('process end edge cases', () => {
 
   it('reports a 400 response at exit', async () => {
     const receiver = await receiverAnswering(() => ({ status: 400, body: 'malformed request' }));
-    const result = await runFixture({ FIXTURE_MODE: 'exit-now', OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: receiver.url });
+    const result = await runFixture({ FIXTURE_MODE: 'exit-now', FIXTURE_RUNS: '2', ...endpointsOf(receiver) });
 
     expect(result.code).toBe(0);
     expect(result.stderr).toContain('export error: OTLP export of 10 spans');
     expect(result.stderr).toContain('HTTP 400');
     expect(result.stderr).toContain('malformed request');
+    expect(result.stderr).toContain('Affected runs (factory.run.id): fixture-run-0, fixture-run-1.');
     expect(result.stderr).not.toContain('not delivered');
     expect(receiver.requests).toHaveLength(1);
+    const finalMetrics = receiver.metricsRequests.at(-1);
+    expect(metricValue(finalMetrics, 'factory.sdk.spans.failed', { 'error.type': '400' })).toBe(10);
   }, 60_000);
 
   it('delivers over HTTPS at process.exit', async () => {
@@ -294,7 +316,7 @@ describe('process end edge cases', () => {
 
     const result = await runFixture({
       FIXTURE_MODE: 'exit-now',
-      OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: receiver.url,
+      ...endpointsOf(receiver),
       NODE_EXTRA_CA_CERTS: certFile,
     });
 
@@ -310,7 +332,7 @@ describe('process end edge cases', () => {
     const result = await runFixture({
       FIXTURE_MODE: 'exit-later',
       FIXTURE_EXIT_TIMEOUT_MILLIS: String(exitTimeoutMillis),
-      OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: receiver.url,
+      ...endpointsOf(receiver),
     });
 
     expect(result.code).toBe(3);
@@ -320,5 +342,69 @@ describe('process end edge cases', () => {
       `factory-telemetry: 10 spans were not delivered to ${receiver.url} within exitTimeoutMillis (1000 ms) and are lost`,
     );
     expect(receiver.requests).toHaveLength(1);
+  }, 60_000);
+
+  it('delivers every span when process.exit runs in a finally block', async () => {
+    const receiver = await receiverAnswering();
+    const variables = { FIXTURE_MODE: 'exit-in-finally', ...endpointsOf(receiver) };
+
+    const withoutSdk = await runFixture({ ...variables, FIXTURE_SDK: 'off' });
+    const withSdk = await runFixture(variables);
+
+    expect(withoutSdk.code).toBe(0);
+    expect(withSdk.code).toBe(0);
+    expect(withSdk.stderr).toBe(withoutSdk.stderr);
+    expect(receiver.spanIds()).toHaveLength(10);
+    expect(new Set(receiver.spanIds()).size).toBe(10);
+    expect(metricValue(receiver.metricsRequests.at(-1), 'factory.sdk.spans.exported')).toBe(10);
+  }, 60_000);
+});
+
+describe.each(['http/json', 'http/protobuf'])('self-metrics at exit with %s', (protocol) => {
+  it('reports the final counts after process.exit', async () => {
+    const receiver = await receiverAnswering();
+    const startedAt = BigInt(Date.now()) * 1_000_000n;
+    const result = await runFixture({
+      FIXTURE_MODE: 'exit-now',
+      FIXTURE_SPANS: '25',
+      OTEL_EXPORTER_OTLP_PROTOCOL: protocol,
+      ...endpointsOf(receiver),
+    });
+
+    expect(result.code).toBe(0);
+    expect(result.stderr).toBe('');
+    expect(receiver.spanIds()).toHaveLength(25);
+    expect(receiver.metricsRequests).toHaveLength(1);
+    const metrics = receiver.metricsRequests[0];
+    expect(metrics?.headers['content-type']).toBe(protocol === 'http/json' ? 'application/json' : 'application/x-protobuf');
+    expect(metrics?.resourceAttributes['service.name']).toBe('exit-fixture');
+    expect(metricValue(metrics, 'factory.sdk.spans.exported')).toBe(25);
+    expect(metricValue(metrics, 'factory.sdk.spans.dropped')).toBe(0);
+    expect(metrics?.metrics.map((metric) => metric.name)).not.toContain('factory.sdk.spans.failed');
+    const point = metrics?.metrics[0]?.dataPoints[0];
+    expect(point?.startTimeUnixNano).toBeGreaterThanOrEqual(startedAt);
+    expect(point?.timeUnixNano).toBeGreaterThanOrEqual(point?.startTimeUnixNano ?? 0n);
+  }, 60_000);
+
+  it('counts spans lost at the exit deadline', async () => {
+    const receiver = await receiverAnswering(() => 'hang');
+    const result = await runFixture({
+      FIXTURE_MODE: 'exit-now',
+      FIXTURE_RUNS: '3',
+      FIXTURE_EXIT_TIMEOUT_MILLIS: '2000',
+      OTEL_EXPORTER_OTLP_PROTOCOL: protocol,
+      ...endpointsOf(receiver),
+    });
+
+    expect(result.code).toBe(0);
+    expect(result.durationMillis).toBeLessThan(2_000 + 10_000);
+    expect(result.stderr).toContain(
+      `factory-telemetry: 10 spans were not delivered to ${receiver.url} within exitTimeoutMillis (2000 ms) and are lost. ` +
+        'Affected runs (factory.run.id): fixture-run-0, fixture-run-1, fixture-run-2.',
+    );
+    expect(receiver.metricsRequests).toHaveLength(1);
+    const metrics = receiver.metricsRequests[0];
+    expect(metricValue(metrics, 'factory.sdk.spans.exported')).toBe(0);
+    expect(metricValue(metrics, 'factory.sdk.spans.failed', { 'error.type': 'timeout' })).toBe(10);
   }, 60_000);
 });

@@ -1,17 +1,22 @@
 /**
  * ExitSafeSpanProcessor inside the test process: delivery, retries, failures, partial
- * success and queue overflow against a receiver on 127.0.0.1. Exit behaviour needs a
- * process that really exits and is tested in exit.test.ts.
+ * success, queue overflow and self-metrics against a receiver on 127.0.0.1. Exit
+ * behaviour needs a process that really exits and is tested in exit.test.ts; a long
+ * collector outage is tested in outage.test.ts.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 
+import { resourceFromAttributes } from '@opentelemetry/resources';
 import { type Sampler, SamplingDecision, TracerProvider } from '@opentelemetry/sdk-trace';
 
 import { ExitSafeSpanProcessor, type ExitSafeSpanProcessorOptions, type OtlpHttpTarget } from '../../../sdk/export/index.js';
 import {
   acceptAll,
   encodeProtobufPartialSuccess,
+  metricValue,
   type OtlpReceiver,
+  type ReceiverOptions,
+  type ReceiverResponse,
   type Responder,
   startOtlpReceiver,
 } from './otlp-receiver.js';
@@ -28,25 +33,66 @@ function targetFor(receiver: OtlpReceiver, overrides: Partial<OtlpHttpTarget> = 
   return { url: receiver.url, headers: {}, protocol: 'http/json', timeoutMillis: 5_000, compression: 'none', ...overrides };
 }
 
-async function receiverAnswering(responder: Responder = acceptAll): Promise<OtlpReceiver> {
-  const receiver = await startOtlpReceiver(responder);
+async function receiverAnswering(responder: Responder = acceptAll, options: ReceiverOptions = {}): Promise<OtlpReceiver> {
+  const receiver = await startOtlpReceiver(responder, undefined, options);
   cleanups.push(() => receiver.close());
   return receiver;
 }
 
-/** Creates a processor with its own TracerProvider and collects everything passed to onError. */
+/** Resolves once `condition()` is true; fails after `timeoutMillis`. */
+async function waitFor(condition: () => boolean, timeoutMillis = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMillis;
+  while (!condition()) {
+    if (Date.now() > deadline) {
+      throw new Error(`condition not met within ${timeoutMillis} ms`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/**
+ * Creates a processor with its own TracerProvider and collects everything passed to
+ * onError. Unless `options` sets them, the self-metrics go to /v1/metrics on the
+ * receiver of the traces target, with service.name processor-test.
+ */
 function createProcessor(options: Omit<ExitSafeSpanProcessorOptions, 'onError'>, sampler?: Sampler) {
   const errors: string[] = [];
-  const processor = new ExitSafeSpanProcessor({ ...options, onError: (error) => errors.push(error.message) });
+  const processor = new ExitSafeSpanProcessor({
+    metricsTarget: { ...options.target, url: options.target.url.replace(/\/v1\/traces$/, '/v1/metrics') },
+    serviceName: 'processor-test',
+    ...options,
+    onError: (error) => errors.push(error.message),
+  });
   const provider = new TracerProvider({ spanProcessors: [processor], ...(sampler ? { sampler } : {}) });
   cleanups.push(() => provider.shutdown());
   const tracer = provider.getTracer('processor-test');
-  const recordSpans = (count: number, prefix = 'span'): void => {
+  /** Records `count` spans; with `runId` each has that factory.run.id. */
+  const recordSpans = (count: number, prefix = 'span', runId?: string): void => {
+    const attributes = runId === undefined ? {} : { 'factory.run.id': runId };
     for (let index = 0; index < count; index += 1) {
-      tracer.startSpan(`${prefix}-${index}`).end();
+      tracer.startSpan(`${prefix}-${index}`, { attributes }).end();
     }
   };
   return { processor, provider, errors, recordSpans };
+}
+
+/** Returns the stats object that ExitSafeSpanProcessor.stats() should return. */
+function statsOf(counts: {
+  accepted: number;
+  exported: number;
+  dropped?: number;
+  failed?: Record<string, number>;
+  pending?: number;
+}) {
+  const failedByErrorType = counts.failed ?? {};
+  return {
+    accepted: counts.accepted,
+    exported: counts.exported,
+    dropped: counts.dropped ?? 0,
+    failed: Object.values(failedByErrorType).reduce((sum, count) => sum + count, 0),
+    failedByErrorType,
+    pending: counts.pending ?? 0,
+  };
 }
 
 describe('ExitSafeSpanProcessor delivery', () => {
@@ -62,7 +108,7 @@ describe('ExitSafeSpanProcessor delivery', () => {
     expect(receiver.requests[0]?.method).toBe('POST');
     expect(receiver.requests[0]?.path).toBe('/v1/traces');
     expect(receiver.requests[0]?.headers['content-type']).toBe('application/json');
-    expect(processor.stats()).toEqual({ accepted: 25, exported: 25, dropped: 0, failed: 0, pending: 0 });
+    expect(processor.stats()).toEqual(statsOf({ accepted: 25, exported: 25 }));
     expect(errors).toEqual([]);
   });
 
@@ -82,7 +128,7 @@ describe('ExitSafeSpanProcessor delivery', () => {
     expect(receiver.spanIds()).toHaveLength(35);
     expect(new Set(receiver.spanIds()).size).toBe(35);
     expect(receiver.requests.flatMap((request) => request.spans.map((span) => span.name))).toContain('span-34');
-    expect(processor.stats()).toEqual({ accepted: 35, exported: 35, dropped: 0, failed: 0, pending: 0 });
+    expect(processor.stats()).toEqual(statsOf({ accepted: 35, exported: 35 }));
     expect(errors).toEqual([]);
   });
 
@@ -126,7 +172,7 @@ describe('ExitSafeSpanProcessor retries', () => {
     const deliveredIds = receiver.requests[2]?.spans.map((span) => span.spanId);
     expect(deliveredIds).toHaveLength(5);
     expect(receiver.requests[0]?.spans.map((span) => span.spanId)).toEqual(deliveredIds);
-    expect(processor.stats()).toEqual({ accepted: 5, exported: 5, dropped: 0, failed: 0, pending: 0 });
+    expect(processor.stats()).toEqual(statsOf({ accepted: 5, exported: 5 }));
     expect(errors).toEqual([]);
   });
 
@@ -140,23 +186,49 @@ describe('ExitSafeSpanProcessor retries', () => {
     await processor.forceFlush();
 
     expect(receiver.requests).toHaveLength(3);
-    expect(processor.stats()).toEqual({ accepted: 2, exported: 2, dropped: 0, failed: 0, pending: 0 });
+    expect(processor.stats()).toEqual(statsOf({ accepted: 2, exported: 2 }));
     expect(errors).toEqual([]);
   });
 
-  it('retries a refused connection until it fails', { timeout: 30_000 }, async () => {
+  it('retries a refused connection for maxRetryDurationMillis', { timeout: 30_000 }, async () => {
     const receiver = await startOtlpReceiver();
-    const url = receiver.url;
     await receiver.close();
-    const { processor, errors, recordSpans } = createProcessor({ target: { ...targetFor(receiver), url } });
+    const { processor, errors, recordSpans } = createProcessor({ target: targetFor(receiver), maxRetryDurationMillis: 3_000 });
 
-    recordSpans(3);
+    const startedAt = Date.now();
+    recordSpans(3, 'span', 'run-refused');
     await processor.forceFlush();
 
-    expect(processor.stats()).toEqual({ accepted: 3, exported: 0, dropped: 0, failed: 3, pending: 0 });
-    expect(errors).toHaveLength(1);
+    expect(processor.stats()).toEqual(statsOf({ accepted: 3, exported: 0, failed: { network: 3 } }));
+    // The spans' retries and then those of the self-metrics each take about 3 s.
+    expect(Date.now() - startedAt).toBeGreaterThanOrEqual(2 * 3_000);
+    expect(errors).toHaveLength(2);
     expect(errors[0]).toMatch(/ECONNREFUSED/);
-    expect(errors[0]).toMatch(/gave up after 5 attempts/);
+    expect(errors[0]).toMatch(/gave up after [2-9] attempts in 3\.\d s/);
+    expect(errors[0]).toContain('Affected runs (factory.run.id): run-refused.');
+    expect(errors[1]).toContain(`sending the self-metrics to ${receiver.metricsUrl} failed`);
+    expect(errors[1]).toMatch(/ECONNREFUSED/);
+  });
+
+  it('resends a request that timed out', async () => {
+    const receiver = await receiverAnswering((index, request) => {
+      const response = acceptAll(index, request) as ReceiverResponse;
+      return index === 0 ? { ...response, delayMillis: 1_500 } : response;
+    });
+    const { processor, errors, recordSpans } = createProcessor({ target: targetFor(receiver, { timeoutMillis: 500 }) });
+
+    recordSpans(6, 'span', 'run-timeout');
+    await processor.forceFlush();
+
+    expect(receiver.requests).toHaveLength(2);
+    expect(receiver.requests[0]?.delivered).toBe(false);
+    expect(receiver.requests[1]?.delivered).toBe(true);
+    // The receiver sends the first response only after the client gave up on the request.
+    expect(receiver.deliveredSpanIds()).toHaveLength(6);
+    expect(new Set(receiver.deliveredSpanIds()).size).toBe(6);
+    expect(processor.stats()).toEqual(statsOf({ accepted: 6, exported: 6 }));
+    expect(errors).toEqual([]);
+    expect(metricValue(receiver.metricsRequests.at(-1), 'factory.sdk.spans.exported')).toBe(6);
   });
 });
 
@@ -173,7 +245,7 @@ describe('ExitSafeSpanProcessor failures', () => {
     await processor.forceFlush();
 
     expect(receiver.requests).toHaveLength(1);
-    expect(processor.stats()).toEqual({ accepted: 4, exported: 0, dropped: 0, failed: 4, pending: 0 });
+    expect(processor.stats()).toEqual(statsOf({ accepted: 4, exported: 0, failed: { '400': 4 } }));
     expect(errors).toHaveLength(1);
     expect(errors[0]).toContain('HTTP 400');
     expect(errors[0]).toContain('span name must not be empty');
@@ -198,6 +270,33 @@ describe('ExitSafeSpanProcessor failures', () => {
     expect(errors[0]).toContain('quota exceeded');
   });
 
+  it('fails only the batch answered with 400', async () => {
+    const receiver = await receiverAnswering((index, request) =>
+      index === 1 ? { status: 400, headers: { 'content-type': 'application/json' }, body: '{"code":3,"message":"bad batch"}' } : acceptAll(index, request),
+    );
+    const { processor, errors, recordSpans } = createProcessor({ target: targetFor(receiver), scheduledDelayMillis: 60_000 });
+
+    for (const runId of ['run-a', 'run-b', 'run-c']) {
+      recordSpans(4, runId, runId);
+      recordSpans(1, `${runId}-no-id`);
+      await processor.forceFlush();
+    }
+
+    expect(receiver.requests).toHaveLength(3);
+    const rejectedIds = new Set(receiver.requests[1]?.spans.map((span) => span.spanId));
+    const delivered = receiver.deliveredSpanIds();
+    expect(delivered).toHaveLength(10);
+    expect(new Set(delivered).size).toBe(10);
+    expect(delivered.filter((spanId) => rejectedIds.has(spanId))).toEqual([]);
+    expect(processor.stats()).toEqual(statsOf({ accepted: 15, exported: 10, failed: { '400': 5 } }));
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toContain(`OTLP export of 5 spans to ${receiver.url} failed: HTTP 400; collector response: bad batch`);
+    expect(errors[0]).toContain('Affected runs (factory.run.id): run-b. 1 span has no factory.run.id.');
+    const finalMetrics = receiver.metricsRequests.at(-1);
+    expect(metricValue(finalMetrics, 'factory.sdk.spans.exported')).toBe(10);
+    expect(metricValue(finalMetrics, 'factory.sdk.spans.failed', { 'error.type': '400' })).toBe(5);
+  });
+
   it('counts JSON partial success rejections as failed', async () => {
     const receiver = await receiverAnswering(() => ({
       status: 200,
@@ -209,7 +308,7 @@ describe('ExitSafeSpanProcessor failures', () => {
     recordSpans(6);
     await processor.forceFlush();
 
-    expect(processor.stats()).toEqual({ accepted: 6, exported: 4, dropped: 0, failed: 2, pending: 0 });
+    expect(processor.stats()).toEqual(statsOf({ accepted: 6, exported: 4, failed: { rejected: 2 } }));
     expect(errors).toHaveLength(1);
     expect(errors[0]).toContain('rejected 2 of 6 spans');
     expect(errors[0]).toContain('attribute too long');
@@ -226,14 +325,14 @@ describe('ExitSafeSpanProcessor failures', () => {
     recordSpans(3);
     await processor.forceFlush();
 
-    expect(processor.stats()).toEqual({ accepted: 3, exported: 2, dropped: 0, failed: 1, pending: 0 });
+    expect(processor.stats()).toEqual(statsOf({ accepted: 3, exported: 2, failed: { rejected: 1 } }));
     expect(errors[0]).toContain('rejected 1 of 3 spans');
     expect(errors[0]).toContain('invalid trace id');
   });
 });
 
 describe('ExitSafeSpanProcessor queue overflow', () => {
-  it('counts drops and reports once per burst', async () => {
+  it('reports each burst of drops once', async () => {
     const receiver = await receiverAnswering();
     const { processor, errors, recordSpans } = createProcessor({
       target: targetFor(receiver),
@@ -241,26 +340,253 @@ describe('ExitSafeSpanProcessor queue overflow', () => {
       scheduledDelayMillis: 60_000,
     });
 
-    recordSpans(12, 'first');
-    expect(processor.stats()).toEqual({ accepted: 12, exported: 0, dropped: 7, failed: 0, pending: 5 });
-    await Promise.resolve();
-    expect(errors).toHaveLength(1);
-    expect(errors[0]).toContain('7 dropped so far');
-
-    recordSpans(1, 'same-burst');
-    await Promise.resolve();
-    expect(processor.stats().dropped).toBe(8);
-    expect(errors).toHaveLength(1);
+    recordSpans(12, 'first', 'run-first');
+    recordSpans(1, 'same-burst', 'run-same-burst');
+    expect(processor.stats()).toEqual(statsOf({ accepted: 13, exported: 0, dropped: 8, pending: 5 }));
+    expect(errors).toEqual([]);
 
     await processor.forceFlush();
-    expect(processor.stats()).toEqual({ accepted: 13, exported: 5, dropped: 8, failed: 0, pending: 0 });
+    expect(processor.stats()).toEqual(statsOf({ accepted: 13, exported: 5, dropped: 8 }));
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toContain('span queue is full: 8 spans dropped because maxQueueSize (5) spans were waiting');
+    expect(errors[0]).toContain('8 dropped so far');
+    expect(errors[0]).toContain('Affected runs (factory.run.id): run-first, run-same-burst.');
 
     recordSpans(7, 'second');
-    await Promise.resolve();
     expect(processor.stats().dropped).toBe(10);
+    await processor.forceFlush();
     expect(errors).toHaveLength(2);
+    expect(errors[1]).toContain('2 spans dropped');
     expect(errors[1]).toContain('10 dropped so far');
-    expect(receiver.spanIds()).toHaveLength(5);
+    expect(errors[1]).toContain('2 spans have no factory.run.id.');
+    expect(receiver.spanIds()).toHaveLength(10);
+    expect(metricValue(receiver.metricsRequests.at(-1), 'factory.sdk.spans.dropped')).toBe(10);
+  });
+
+  it('ends a burst when a span is accepted again', async () => {
+    const receiver = await receiverAnswering();
+    const { processor, errors, recordSpans } = createProcessor({
+      target: targetFor(receiver),
+      maxQueueSize: 3,
+      maxExportBatchSize: 3,
+    });
+
+    recordSpans(3, 'filled', 'run-filled');
+    recordSpans(1, 'overflow', 'run-overflow');
+    await waitFor(() => processor.stats().pending === 0);
+    expect(errors).toEqual([]);
+
+    recordSpans(1, 'accepted', 'run-accepted');
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toContain('1 span dropped');
+    expect(errors[0]).toContain('Affected runs (factory.run.id): run-overflow.');
+  });
+
+  it('reports a lasting burst after 5 s', { timeout: 20_000 }, async () => {
+    const receiver = await receiverAnswering();
+    await receiver.stop();
+    const { processor, errors, recordSpans } = createProcessor({
+      target: targetFor(receiver),
+      maxQueueSize: 2,
+      maxExportBatchSize: 2,
+      maxRetryDurationMillis: 8_000,
+      selfMetrics: false,
+    });
+
+    recordSpans(3, 'first', 'run-first');
+    await new Promise((resolve) => setTimeout(resolve, 4_000));
+    recordSpans(1, 'later', 'run-later');
+    expect(errors).toEqual([]);
+    await waitFor(() => errors.length > 0, 3_000);
+
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toContain('2 spans dropped');
+    expect(errors[0]).toContain('Affected runs (factory.run.id): run-first, run-later.');
+    expect(processor.stats().pending).toBe(2);
+  });
+
+  it('counts drops while the collector is down', { timeout: 30_000 }, async () => {
+    const receiver = await receiverAnswering();
+    await receiver.stop();
+    const { processor, errors, recordSpans } = createProcessor({
+      target: targetFor(receiver),
+      maxQueueSize: 20,
+      maxExportBatchSize: 10,
+    });
+
+    const runIds = Array.from({ length: 14 }, (_, index) => `run-${String(index).padStart(2, '0')}`);
+    for (const runId of runIds) {
+      recordSpans(5, runId, runId);
+    }
+    expect(processor.stats()).toEqual(statsOf({ accepted: 70, exported: 0, dropped: 50, pending: 20 }));
+
+    await receiver.restart();
+    await processor.forceFlush();
+
+    expect(processor.stats()).toEqual(statsOf({ accepted: 70, exported: 20, dropped: 50 }));
+    expect(receiver.deliveredSpanIds()).toHaveLength(20);
+    expect(new Set(receiver.deliveredSpanIds()).size).toBe(20);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toContain('50 spans dropped');
+    // The first 4 runs filled the queue; the other 10 were dropped.
+    expect(errors[0]).toContain(`Affected runs (factory.run.id): ${runIds.slice(4).join(', ')}.`);
+    const finalMetrics = receiver.metricsRequests.at(-1);
+    expect(metricValue(finalMetrics, 'factory.sdk.spans.dropped')).toBe(processor.stats().dropped);
+    expect(metricValue(finalMetrics, 'factory.sdk.spans.exported')).toBe(20);
+  });
+
+  it('names at most 10 runs in a report', async () => {
+    const receiver = await receiverAnswering();
+    const { processor, errors, recordSpans } = createProcessor({
+      target: targetFor(receiver),
+      maxQueueSize: 1,
+      scheduledDelayMillis: 60_000,
+    });
+
+    for (let index = 0; index < 13; index += 1) {
+      recordSpans(1, 'span', `run-${index}`);
+    }
+    await processor.forceFlush();
+
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toContain('12 spans dropped');
+    expect(errors[0]).toContain(
+      `Affected runs (factory.run.id): ${Array.from({ length: 10 }, (_, index) => `run-${index + 1}`).join(', ')} and 2 more runs.`,
+    );
+  });
+});
+
+describe('ExitSafeSpanProcessor self-metrics', () => {
+  it.each(['http/json', 'http/protobuf'] as const)('sends the counts as %s', async (protocol) => {
+    const receiver = await receiverAnswering((index, request) =>
+      index === 0 ? { status: 400, headers: { 'content-type': 'application/json' }, body: '{}' } : acceptAll(index, request),
+    );
+    const createdAt = BigInt(Date.now()) * 1_000_000n;
+    const { processor, errors, recordSpans } = createProcessor({
+      target: targetFor(receiver, { protocol, compression: 'gzip' }),
+      scheduledDelayMillis: 60_000,
+    });
+
+    recordSpans(3, 'failed', 'run-failed');
+    await processor.forceFlush();
+    recordSpans(7, 'exported', 'run-exported');
+    await processor.forceFlush();
+
+    expect(errors).toHaveLength(1);
+    expect(receiver.metricsRequests).toHaveLength(2);
+    const request = receiver.metricsRequests[1];
+    expect(request?.headers['content-type']).toBe(protocol === 'http/json' ? 'application/json' : 'application/x-protobuf');
+    expect(request?.headers['content-encoding']).toBe('gzip');
+    expect(request?.resourceAttributes['service.name']).toBe('processor-test');
+    expect(request?.resourceAttributes['service.instance.id']).toMatch(/^[0-9a-f-]{36}$/);
+    expect(request?.scopeName).toBe('factory-telemetry/export');
+    expect(request?.metrics.map((metric) => metric.name)).toEqual([
+      'factory.sdk.spans.exported',
+      'factory.sdk.spans.dropped',
+      'factory.sdk.spans.failed',
+    ]);
+    for (const metric of request?.metrics ?? []) {
+      expect(metric.unit).toBe('{span}');
+      expect(metric.description).toMatch(/^Spans .+\.$/);
+      expect(metric.isMonotonic).toBe(true);
+      // AGGREGATION_TEMPORALITY_CUMULATIVE
+      expect(metric.aggregationTemporality).toBe(2);
+      for (const point of metric.dataPoints) {
+        expect(point.startTimeUnixNano).toBeGreaterThanOrEqual(createdAt);
+        expect(point.startTimeUnixNano).toBe(receiver.metricsRequests[0]?.metrics[0]?.dataPoints[0]?.startTimeUnixNano);
+        expect(point.timeUnixNano).toBeGreaterThanOrEqual(point.startTimeUnixNano);
+      }
+    }
+    expect(metricValue(request, 'factory.sdk.spans.exported')).toBe(7);
+    expect(metricValue(request, 'factory.sdk.spans.dropped')).toBe(0);
+    expect(metricValue(request, 'factory.sdk.spans.failed', { 'error.type': '400' })).toBe(3);
+    expect(processor.stats()).toEqual(statsOf({ accepted: 10, exported: 7, failed: { '400': 3 } }));
+  });
+
+  it('sends the counts every metricsIntervalMillis', async () => {
+    const receiver = await receiverAnswering();
+    const { recordSpans } = createProcessor({ target: targetFor(receiver), metricsIntervalMillis: 300 });
+
+    recordSpans(4);
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+
+    expect(receiver.metricsRequests.length).toBeGreaterThanOrEqual(2);
+    expect(metricValue(receiver.metricsRequests.at(-1), 'factory.sdk.spans.exported')).toBe(4);
+  });
+
+  it('takes service.name from the span resource', async () => {
+    const receiver = await receiverAnswering();
+    const errors: string[] = [];
+    const processor = new ExitSafeSpanProcessor({
+      target: targetFor(receiver),
+      metricsTarget: targetFor(receiver, { url: receiver.metricsUrl }),
+      onError: (error) => errors.push(error.message),
+    });
+    const provider = new TracerProvider({
+      resource: resourceFromAttributes({ 'service.name': 'from-resource' }),
+      spanProcessors: [processor],
+    });
+    cleanups.push(() => provider.shutdown());
+
+    provider.getTracer('processor-test').startSpan('span').end();
+    await processor.forceFlush();
+
+    expect(receiver.metricsRequests[0]?.resourceAttributes['service.name']).toBe('from-resource');
+    expect(errors).toEqual([]);
+  });
+
+  it('reports a metrics failure once and still delivers spans', async () => {
+    const receiver = await receiverAnswering(acceptAll, { metricsResponder: () => ({ status: 404, body: 'no metrics pipeline' }) });
+    const { processor, errors, recordSpans } = createProcessor({ target: targetFor(receiver) });
+
+    recordSpans(2);
+    await processor.forceFlush();
+    recordSpans(2);
+    await processor.forceFlush();
+
+    expect(receiver.spanIds()).toHaveLength(4);
+    expect(receiver.metricsRequests).toHaveLength(2);
+    expect(processor.stats()).toEqual(statsOf({ accepted: 4, exported: 4 }));
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toContain(`sending the self-metrics to ${receiver.metricsUrl} failed: HTTP 404; collector response: no metrics pipeline`);
+  });
+
+  it('sends nothing with selfMetrics false', async () => {
+    const receiver = await receiverAnswering();
+    const { processor, recordSpans } = createProcessor({ target: targetFor(receiver), selfMetrics: false });
+
+    recordSpans(2);
+    await processor.forceFlush();
+    await processor.shutdown();
+
+    expect(receiver.spanIds()).toHaveLength(2);
+    expect(receiver.metricsRequests).toHaveLength(0);
+  });
+
+  it('sends no metrics before the first span', async () => {
+    const receiver = await receiverAnswering();
+    const { processor } = createProcessor({ target: targetFor(receiver), metricsIntervalMillis: 100 });
+
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    await processor.forceFlush();
+
+    expect(receiver.metricsRequests).toHaveLength(0);
+  });
+
+  it('turns self-metrics off for an invalid metricsTarget', async () => {
+    const receiver = await receiverAnswering();
+    const { processor, errors, recordSpans } = createProcessor({
+      target: targetFor(receiver),
+      metricsTarget: targetFor(receiver, { url: 'ftp://127.0.0.1/v1/metrics' }),
+    });
+
+    recordSpans(1);
+    await processor.forceFlush();
+
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toContain('self-metrics are off: invalid metricsTarget.url "ftp://127.0.0.1/v1/metrics"');
+    expect(receiver.spanIds()).toHaveLength(1);
+    expect(receiver.metricsRequests).toHaveLength(0);
   });
 });
 
@@ -285,7 +611,7 @@ describe('ExitSafeSpanProcessor lifecycle', () => {
     expect(receiver.spanIds()).toHaveLength(3);
 
     expect(() => recordSpans(2, 'late')).not.toThrow();
-    expect(processor.stats()).toEqual({ accepted: 3, exported: 3, dropped: 0, failed: 0, pending: 0 });
+    expect(processor.stats()).toEqual(statsOf({ accepted: 3, exported: 3 }));
     expect(errors).toHaveLength(1);
     expect(errors[0]).toContain('after shutdown()');
   });

@@ -56,6 +56,8 @@ function createProcessor() {
   const processor = new ExitSafeSpanProcessor({
     // Never contacted: the stand-in Worker sends nothing.
     target: { url: 'http://127.0.0.1:9/v1/traces', headers: {}, protocol: 'http/json', timeoutMillis: 1_000, compression: 'none' },
+    // Self-metrics would report the same worker failure a second time.
+    selfMetrics: false,
     onError: (error) => errors.push(error.message),
   });
   const provider = new TracerProvider({ spanProcessors: [processor] });
@@ -77,7 +79,7 @@ describe('ExitSafeSpanProcessor worker failures', () => {
     expect(() => recordSpans(3)).not.toThrow();
     await processor.forceFlush();
 
-    expect(processor.stats()).toEqual({ accepted: 3, exported: 0, dropped: 0, failed: 3, pending: 0 });
+    expect(processor.stats()).toEqual({ accepted: 3, exported: 0, dropped: 0, failed: 3, failedByErrorType: { _OTHER: 3 }, pending: 0 });
     expect(errors).toHaveLength(2);
     expect(errors[0]).toContain('starting the OTLP export worker thread failed: worker threads are disabled');
     expect(errors[1]).toContain('could not export 3 spans');
@@ -90,7 +92,7 @@ describe('ExitSafeSpanProcessor worker failures', () => {
     recordSpans(4);
     await processor.forceFlush();
 
-    expect(processor.stats()).toEqual({ accepted: 4, exported: 0, dropped: 0, failed: 4, pending: 0 });
+    expect(processor.stats()).toEqual({ accepted: 4, exported: 0, dropped: 0, failed: 4, failedByErrorType: { _OTHER: 4 }, pending: 0 });
     expect(errors).toHaveLength(1);
     expect(errors[0]).toContain('worker ran out of memory');
     expect(errors[0]).toContain('4 spans in 1 batch');
