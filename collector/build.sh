@@ -2,8 +2,10 @@
 # Build the factory-telemetry collector (otelcol-factory) from collector/builder-config.yaml
 # with the OpenTelemetry Collector Builder, for the local stack and the tests.
 #
-# Output: ${FACTORY_TELEMETRY_CACHE:-$HOME/.cache/factory-telemetry}/otelcol-factory-<version>/otelcol-factory,
-# where <version> is dist.version of the manifest. The last line on stdout is that path.
+# Output: ${FACTORY_TELEMETRY_CACHE:-$HOME/.cache/factory-telemetry}/otelcol-factory-<version>-<hash>/otelcol-factory,
+# where <version> is dist.version of the manifest and <hash> the first 12 hex digits of
+# the manifest's SHA-256, so that adding a component builds a new binary. The last
+# line on stdout is that path.
 # If the binary exists, the script does nothing. Progress goes to stderr.
 #
 # Usage: collector/build.sh [--plan]
@@ -44,7 +46,8 @@ version="${version//\'/}"
   || fail "dist.version in $manifest is missing or not X.Y.Z (found '$version')"
 
 builder_version="v$version"
-output_dir="$cache_root/otelcol-factory-$version"
+manifest_hash="$(sha256sum "$manifest" | cut -c1-12)"
+output_dir="$cache_root/otelcol-factory-$version-$manifest_hash"
 binary="$output_dir/otelcol-factory"
 
 if [[ "${1:-}" == "--plan" ]]; then

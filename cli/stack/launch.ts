@@ -61,7 +61,7 @@ export function prometheusLaunch(
       `--storage.tsdb.path=${paths.prometheusData}`,
       `--web.listen-address=127.0.0.1:${ports.prometheus}`,
       '--web.enable-otlp-receiver',
-      '--enable-feature=created-timestamp-zero-ingestion,exemplar-storage',
+      '--enable-feature=created-timestamp-zero-ingestion,exemplar-storage,otlp-native-delta-ingestion',
       '--web.enable-lifecycle',
     ],
     env: { ...baseEnv },

@@ -34,7 +34,7 @@ const PROMETHEUS_IMAGE = 'prom/prometheus:v3.16.0';
 const PROMETHEUS_FLAGS = [
   '--config.file=/etc/prometheus/prometheus.yml',
   '--web.enable-otlp-receiver',
-  '--enable-feature=created-timestamp-zero-ingestion,exemplar-storage',
+  '--enable-feature=created-timestamp-zero-ingestion,exemplar-storage,otlp-native-delta-ingestion',
   '--storage.tsdb.path=/prometheus',
 ];
 

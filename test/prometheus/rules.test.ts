@@ -19,7 +19,26 @@ const LEVEL_LABELS: Record<string, string[]> = {
   model: ['model'],
   model_complexity: ['model', 'complexity'],
   le: ['le'],
+  team: ['team'],
+  repository: ['repository'],
+  team_repository: ['team', 'repository'],
+  context_complete: ['context_complete'],
 };
+
+/**
+ * Delta series of the signal_to_metrics connector. Each sample is the change of one
+ * collector batch, so rules add them up with sum_over_time(). increase() and rate()
+ * would read them as counters.
+ */
+const DELTA_SERIES = new Set([
+  'factory_run_cost_usd_total',
+  'factory_run_attempts_bucket',
+  'factory_run_attempts_sum',
+  'factory_run_attempts_count',
+]);
+
+/** A range selector and the function call around it: `function(metric{matchers}[range] modifier`. */
+const RANGE_CALL = /([a-z_]+)\s*\(\s*([a-zA-Z_:][a-zA-Z0-9_:]*)\s*(?:\{[^{}]*\})?\s*\[([^\]]*)\](\s*anchored)?/g;
 
 /** Rules that dashboards and users depend on, with the labels docs/metrics.md gives them. */
 const REQUIRED_RULES: Array<[string, string[]]> = [
@@ -35,6 +54,17 @@ const REQUIRED_RULES: Array<[string, string[]]> = [
   ['factory:cycle_time_seconds:p90_7d', []],
   ['factory:mltc_seconds:p50_7d', []],
   ['factory:mltc_seconds:p90_7d', []],
+  ['factory:retry_repeated_failure:ratio_7d', []],
+  ['team:factory_retry_repeated_failure:ratio_7d', ['team']],
+  ['repository:factory_retry_repeated_failure:ratio_7d', ['repository']],
+  ['factory:verification_failures_specific:ratio_7d', []],
+  ['model:factory_run_cost_usd:sum_7d', ['model']],
+  ['model:factory_cost_per_merged_run_usd:ratio_7d', ['model']],
+  ['factory:cost_per_merged_run_usd:ratio_7d', []],
+  ['factory:run_attempts:p50_7d', []],
+  ['factory:run_attempts:p90_7d', []],
+  ['factory:run_attempts:mean_7d', []],
+  ['context_complete:factory_one_shot_success:ratio_7d', ['context_complete']],
 ];
 
 interface Rule {
@@ -79,6 +109,36 @@ const recordNames = records.map((rule) => rule.record as string);
 /** Returns the labels that a rule keeps, from the level part of its name, or undefined for an unknown level. */
 function labelsOfLevel(name: string): string[] | undefined {
   return LEVEL_LABELS[name.split(':')[0] ?? ''];
+}
+
+/**
+ * Lists what is wrong with the range selectors of a rule expression: each must read a
+ * counter as `increase(counter[7d] anchored)` or a delta series as
+ * `sum_over_time(delta[7d])`, and a delta series may appear nowhere else.
+ */
+function rangeViolations(expr: string): string[] {
+  const violations: string[] = [];
+  const ranges = [...expr.matchAll(/\[[^\]]*\]/g)];
+  const calls = [...expr.matchAll(RANGE_CALL)];
+  if (calls.length !== ranges.length) {
+    violations.push(`${ranges.length} range(s) but ${calls.length} of the form function(metric{...}[range])`);
+  }
+
+  for (const [text, fn, metric, range, anchored] of calls) {
+    const found = `${fn}(${metric}[${range}]${anchored === undefined ? '' : ' anchored'})`;
+    const expected = DELTA_SERIES.has(metric as string)
+      ? `sum_over_time(${metric}[7d])`
+      : `increase(${metric}[7d] anchored)`;
+    if (found !== expected) violations.push(`${text.replace(/\s+/g, ' ')}: expected ${expected}`);
+  }
+
+  for (const metric of DELTA_SERIES) {
+    // No name character may touch the match, so the rule name `le:factory_run_attempts_bucket:sum_7d` is not a use.
+    const uses = expr.match(new RegExp(`(?<![\\w:])${metric}(?![\\w:])`, 'g'))?.length ?? 0;
+    const summed = calls.filter((call) => call[1] === 'sum_over_time' && call[2] === metric).length;
+    if (uses !== summed) violations.push(`${metric} is used ${uses} time(s), but only ${summed} inside sum_over_time()`);
+  }
+  return violations;
 }
 
 /** Returns the label names of a sample written as `name{a="x", b="y"}`. */
@@ -199,16 +259,39 @@ describe('recording rules', () => {
     }
   });
 
-  it.each(records)('$record counts with anchored 7-day ranges only', (rule) => {
-    const ranges = [...rule.expr.matchAll(/\[[^\]]*\](\s*anchored)?/g)];
-
-    for (const range of ranges) {
-      expect(range[0].replace(/\s+/, ' ')).toBe('[7d] anchored');
-    }
+  it.each(records)('$record reads 7-day windows of counters and delta series', (rule) => {
+    expect(rangeViolations(rule.expr)).toEqual([]);
   });
 
   it.each(recordNames)('%s has a comment with its unit', (name) => {
     expect(ruleComments().get(name) ?? '').toMatch(/# Unit: \S/);
+  });
+});
+
+describe('range check', () => {
+  it.each([
+    'increase(factory_span_calls_total{span_name="factory.outcome"}[7d] anchored)',
+    'sum_over_time(factory_run_cost_usd_total[7d])',
+    'sum by (le) (sum_over_time(factory_run_attempts_bucket{factory_outcome_status="merged"}[7d]))',
+    'sum_over_time(factory_run_attempts_sum[7d]) / sum_over_time(factory_run_attempts_count[7d])',
+  ])('accepts %s', (expr) => {
+    expect(rangeViolations(expr)).toEqual([]);
+  });
+
+  it.each([
+    ['increase on a delta series', 'increase(factory_run_cost_usd_total[7d] anchored)'],
+    ['rate on a delta series', 'rate(factory_run_attempts_count[7d])'],
+    ['anchored sum_over_time', 'sum_over_time(factory_run_cost_usd_total[7d] anchored)'],
+    ['a delta series outside sum_over_time', 'factory_run_cost_usd_total'],
+    ['a delta series over another range', 'sum_over_time(factory_run_attempts_bucket[1d])'],
+    ['sum_over_time on a counter', 'sum_over_time(factory_span_calls_total[7d])'],
+    ['sum_over_time on a histogram counter', 'sum_over_time(factory_span_duration_seconds_bucket[7d])'],
+    ['rate on a counter', 'rate(factory_span_calls_total[7d] anchored)'],
+    ['plain increase on a counter', 'increase(factory_span_calls_total[7d])'],
+    ['a counter over another range', 'increase(factory_span_calls_total[1d] anchored)'],
+    ['a subquery', 'max_over_time(factory:runs_resolved:increase_7d[7d:1h])'],
+  ])('rejects %s', (_case, expr) => {
+    expect(rangeViolations(expr)).not.toEqual([]);
   });
 });
 

@@ -57,7 +57,7 @@ describe('prometheusLaunch', () => {
 
   it('enables OTLP, zero ingestion, exemplars and lifecycle', () => {
     expect(launch.args).toContain('--web.enable-otlp-receiver');
-    expect(launch.args).toContain('--enable-feature=created-timestamp-zero-ingestion,exemplar-storage');
+    expect(launch.args).toContain('--enable-feature=created-timestamp-zero-ingestion,exemplar-storage,otlp-native-delta-ingestion');
     expect(launch.args).toContain('--web.enable-lifecycle');
   });
 });
