@@ -15,7 +15,7 @@ import {
 import * as sc from './semconv.js';
 import { validate } from './validate.js';
 
-/** What the Run keeps of each attempt it saw in this process. */
+/** The facts a Run keeps of each attempt it saw in this process. */
 export interface AttemptRecord {
   number: number;
   costUsd: number | undefined;

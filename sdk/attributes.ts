@@ -79,7 +79,7 @@ function encodeJson(value: unknown, key: string, out: Attributes, skipped: strin
 
 /**
  * Cuts string values, and strings inside arrays, to `limit` characters, as the
- * OpenTelemetry attribute value length limit says. Applied by the SDK itself so
+ * OpenTelemetry attribute value length limit requires. Applied by the SDK itself so
  * that the limit also holds with a host provider that sets none.
  */
 export function limitAttributeValues(attributes: Attributes, limit: number | undefined): Attributes {

@@ -20,7 +20,7 @@ export interface ProblemCounts {
   warnings: number;
 }
 
-// Without an onError callback, this many problems become process warnings; later
+// Without an onError callback, this many problems become process warnings. Later
 // ones are only counted, so that a loop with a bad value cannot flood stderr.
 const DEFAULT_WARNING_LIMIT = 10;
 

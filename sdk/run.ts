@@ -37,7 +37,7 @@ import * as sc from './semconv.js';
 import { validate } from './validate.js';
 import { verificationFacts } from './verification.js';
 
-/** What a Run needs from the FactoryTelemetry that made it. */
+/** Services a Run gets from the FactoryTelemetry that made it. */
 export interface RunServices {
   tracer: Tracer;
   reporter: Reporter;
@@ -52,7 +52,7 @@ export interface RunServices {
 /**
  * One AI coding run: a trace whose spans are the funnel stages. Get one from
  * `FactoryTelemetry.startRun` in the process that starts the run, or from
- * `FactoryTelemetry.resumeRun` in any other process that knows the run id.
+ * `FactoryTelemetry.resumeRun` in any other process that has the run id.
  *
  * No method throws (except in strict mode): invalid input is reported and dropped
  * or corrected. docs/semantic-conventions.md says what recording a stage twice does.

@@ -71,8 +71,8 @@ export interface TelemetryStats {
  *
  * Inside a program that registered an OpenTelemetry TracerProvider, it records
  * through that provider (add FactoryIdGenerator to it so that runs can span
- * processes). Otherwise it builds its own provider that exports OTLP/HTTP as the
- * standard OTEL_EXPORTER_OTLP_* variables say, samples every factory span, and
+ * processes). Otherwise it builds its own provider that exports OTLP/HTTP to the
+ * target of the standard OTEL_EXPORTER_OTLP_* variables, samples every factory span, and
  * delivers every span before the process exits, however it exits.
  */
 export class FactoryTelemetry {

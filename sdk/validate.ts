@@ -12,7 +12,7 @@ export function validate<S extends z.ZodType>(
   input: unknown,
   where: string,
   reporter: Reporter,
-  /** 'fields' for calls that go on without their input, e.g. ending an attempt: the report then says so. */
+  /** 'fields' for calls that go on without their input, such as ending an attempt; the report then states that. */
   onInvalid: 'drop-call' | 'fields' = 'drop-call',
 ): z.output<S> | undefined {
   const dropCall = (message: string): undefined => {

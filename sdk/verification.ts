@@ -2,7 +2,7 @@ import type { Attributes } from '@opentelemetry/api';
 import { classifyFailure, failureSignature, feedbackSpecificity, redactSecrets } from './failure/index.js';
 import * as sc from './semconv.js';
 
-/** What one verification (CI) run of an attempt amounts to, as attributes. */
+/** The attributes and facts of one verification (CI) run of an attempt. */
 export interface VerificationFacts {
   failed: boolean;
   signature: string | undefined;
