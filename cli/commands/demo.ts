@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { otlpHttpMetricsTargetFromEnv, otlpHttpTargetFromEnv, type OtlpHttpTarget } from '../../sdk/export/index.js';
 import { FactoryTelemetry } from '../../sdk/index.js';
 import { simulateSmallFactory, type SimulatedRun } from '../demo/small-factory.js';
 import { queryInstant, queryScalar, waitUntil } from '../prometheus.js';
@@ -11,48 +12,129 @@ Records a small simulated AI coding factory through the SDK, waits for the
 collector and Prometheus to compute the four metrics, and prints them beside the
 exact figures of the simulated runs.
 
-  --runs N     runs to simulate (default 300)
-  --seed N     random seed; the same seed gives the same runs (default 1)
+  --runs N     runs to simulate, an integer from 1 to 100000 (default 300)
+  --seed N     random seed, an integer; the same seed gives the same runs (default 1)
   --no-stack   do not start the local stack; use OTEL_EXPORTER_OTLP_ENDPOINT and
-               PROMETHEUS_URL (for example the docker compose stack)`;
+               PROMETHEUS_URL (for example the docker compose stack)
+
+The demo sends its spans to the collector it names in its output, and ignores
+OTEL_EXPORTER_OTLP_TRACES_ENDPOINT and OTEL_EXPORTER_OTLP_METRICS_ENDPOINT.
+The other OTEL_EXPORTER_OTLP_* variables (headers, protocol, timeout) apply.`;
 
 // The demo's stack flushes span metrics and evaluates rules every 2 seconds, so
 // the numbers appear within seconds rather than the production 15 seconds.
 const DEMO_INTERVAL = '2s';
 const WAIT_FOR_METRICS_MS = 90_000;
+// The SDK retries an unreachable collector for 5 minutes by default. The demo's
+// collector is local or was just named on the command line, so 30 s of retries
+// are enough before it reports that nothing arrived.
+const EXPORT_RETRY_MS = 30_000;
+const MAX_RUNS = 100_000;
 
-/** Runs `factory-telemetry demo`; returns the exit code. */
-export async function runDemoCommand(argv: string[]): Promise<number> {
+export interface DemoArgs {
+  runs: number;
+  seed: number;
+  noStack: boolean;
+}
+
+/**
+ * Parses the demo's arguments. Returns 'help' for --help, or an error message
+ * that the caller prints before the usage text.
+ */
+export function parseDemoArgs(argv: readonly string[]): DemoArgs | 'help' | { error: string } {
   let values;
   try {
     ({ values } = parseArgs({
-      args: argv,
+      args: joinNegativeValues(argv),
       options: { runs: { type: 'string', default: '300' }, seed: { type: 'string', default: '1' }, 'no-stack': { type: 'boolean' }, help: { type: 'boolean' } },
     }));
   } catch (error) {
-    process.stderr.write(`${(error as Error).message}\n\n${USAGE}\n`);
-    return 2;
+    return { error: (error as Error).message };
   }
-  if (values.help) {
+  if (values.help) return 'help';
+
+  // Number() also accepts 1e3, 0x10 and 1.0, which are not what a user means by a count.
+  const runs = /^[0-9]+$/.test(values.runs) ? Number(values.runs) : Number.NaN;
+  if (!(runs >= 1 && runs <= MAX_RUNS)) {
+    return { error: `invalid --runs ${JSON.stringify(values.runs)}: expected an integer from 1 to ${MAX_RUNS}` };
+  }
+  const seed = /^-?[0-9]+$/.test(values.seed) ? Number(values.seed) : Number.NaN;
+  if (!Number.isSafeInteger(seed)) {
+    return { error: `invalid --seed ${JSON.stringify(values.seed)}: expected an integer (digits, optionally after a minus sign)` };
+  }
+  return { runs, seed, noStack: values['no-stack'] === true };
+}
+
+/**
+ * Joins `--runs -5` into `--runs=-5`. parseArgs rejects a value that starts with a
+ * dash as ambiguous, but a negative seed is valid and a negative run count
+ * deserves the range message.
+ */
+function joinNegativeValues(argv: readonly string[]): string[] {
+  const joined: string[] = [];
+  for (let index = 0; index < argv.length; index += 1) {
+    const arg = argv[index]!;
+    const next = argv[index + 1];
+    if ((arg === '--runs' || arg === '--seed') && next !== undefined && /^-[0-9.]/.test(next)) {
+      joined.push(`${arg}=${next}`);
+      index += 1;
+    } else {
+      joined.push(arg);
+    }
+  }
+  return joined;
+}
+
+/**
+ * Builds the SDK's export targets for the collector at `otlpEndpoint` (a base URL
+ * such as http://127.0.0.1:14318). The signal-specific endpoint variables are
+ * removed, because they would win over OTEL_EXPORTER_OTLP_ENDPOINT and send the
+ * spans somewhere other than the collector the demo names. Headers, protocol,
+ * timeout and compression still come from `env`.
+ */
+export function demoExportTargets(otlpEndpoint: string, env: NodeJS.ProcessEnv): { target: OtlpHttpTarget; metricsTarget: OtlpHttpTarget; problems: string[] } {
+  const demoEnv: NodeJS.ProcessEnv = { ...env, OTEL_EXPORTER_OTLP_ENDPOINT: otlpEndpoint };
+  delete demoEnv.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT;
+  delete demoEnv.OTEL_EXPORTER_OTLP_METRICS_ENDPOINT;
+  const traces = otlpHttpTargetFromEnv(demoEnv);
+  const metrics = otlpHttpMetricsTargetFromEnv(demoEnv);
+  // Both read OTEL_EXPORTER_OTLP_HEADERS and the other shared variables, so a
+  // problem with one of them appears in both lists.
+  const problems = [...new Set([...traces.problems, ...metrics.problems])];
+  return { target: traces.target, metricsTarget: metrics.target, problems };
+}
+
+function isHttpUrl(text: string): boolean {
+  try {
+    const url = new URL(text);
+    return url.protocol === 'http:' || url.protocol === 'https:';
+  } catch {
+    return false;
+  }
+}
+
+/** Runs `factory-telemetry demo`; returns the exit code. */
+export async function runDemoCommand(argv: string[]): Promise<number> {
+  const args = parseDemoArgs(argv);
+  if (args === 'help') {
     process.stdout.write(`${USAGE}\n`);
     return 0;
   }
-  const runs = Number(values.runs);
-  const seed = Number(values.seed);
-  if (!Number.isInteger(runs) || runs < 1 || runs > 100_000) {
-    process.stderr.write(`invalid --runs ${JSON.stringify(values.runs)}: expected an integer from 1 to 100000\n`);
+  if ('error' in args) {
+    process.stderr.write(`${args.error}\n\n${USAGE}\n`);
     return 2;
   }
-  if (!Number.isInteger(seed)) {
-    process.stderr.write(`invalid --seed ${JSON.stringify(values.seed)}: expected an integer\n`);
-    return 2;
-  }
+  const { runs, seed } = args;
 
-  if (values['no-stack']) {
+  if (args.noStack) {
     const otlp = process.env.OTEL_EXPORTER_OTLP_ENDPOINT;
     const prometheus = process.env.PROMETHEUS_URL;
     if (otlp === undefined || prometheus === undefined) {
       process.stderr.write('--no-stack needs OTEL_EXPORTER_OTLP_ENDPOINT and PROMETHEUS_URL, e.g. http://127.0.0.1:4318 and http://127.0.0.1:9090 for docker compose\n');
+      return 2;
+    }
+    if (!isHttpUrl(otlp)) {
+      process.stderr.write(`invalid OTEL_EXPORTER_OTLP_ENDPOINT ${JSON.stringify(otlp)}: expected the collector's base URL, e.g. http://127.0.0.1:4318\n`);
       return 2;
     }
     return runDemo({ otlpEndpoint: otlp, prometheusUrl: prometheus, runs, seed });
@@ -81,18 +163,31 @@ export async function runDemoCommand(argv: string[]): Promise<number> {
 
 async function runDemo(options: { otlpEndpoint: string; prometheusUrl: string; runs: number; seed: number }): Promise<number> {
   const { prometheusUrl } = options;
+  const targets = demoExportTargets(options.otlpEndpoint, process.env);
+  for (const problem of targets.problems) process.stderr.write(`warning: ${problem}\n`);
+
   // A stack that already contains runs (docker compose) keeps counting them.
   const before = (await queryScalar(prometheusUrl, 'factory:runs_resolved:increase_7d').catch(() => undefined)) ?? 0;
 
   const telemetry = new FactoryTelemetry({
     serviceName: 'factory-telemetry-demo',
-    env: { ...process.env, OTEL_EXPORTER_OTLP_ENDPOINT: options.otlpEndpoint },
+    export: { target: targets.target, metricsTarget: targets.metricsTarget, maxRetryDurationMillis: EXPORT_RETRY_MS },
     onError: (error) => process.stderr.write(`factory-telemetry: ${error.message}\n`),
   });
-  process.stderr.write(`recording ${options.runs} simulated runs to ${options.otlpEndpoint}\n`);
+  process.stderr.write(`recording ${options.runs} simulated runs to ${targets.target.url}\n`);
   const runs = await simulateSmallFactory(telemetry, { runs: options.runs, seed: options.seed, now: new Date() });
   await telemetry.shutdown();
-  const complete = reportTelemetryStats(telemetry.stats(), runs.length);
+  const stats = telemetry.stats();
+  const complete = reportTelemetryStats(stats, runs.length);
+
+  const exported = stats.export;
+  if (exported !== undefined && exported.exported === 0 && exported.failed + exported.pending > 0) {
+    process.stderr.write(
+      `no spans reached the collector at ${targets.target.url} (${exported.failed} failed, ${exported.pending} pending), ` +
+        'so Prometheus has nothing to count. Check that the collector runs and that the URL is its OTLP/HTTP endpoint.\n',
+    );
+    return 1;
+  }
 
   process.stderr.write(`waiting for Prometheus at ${prometheusUrl} to count ${runs.length} resolved runs\n`);
   const counted = await waitUntil(async () => {

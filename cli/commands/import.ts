@@ -11,7 +11,14 @@ instance_id, resolved, cost, api_calls, difficulty) as one run, sent over OTLP
 to OTEL_EXPORTER_OTLP_ENDPOINT (default http://localhost:4318).
 
   --models a,b,...     import only these models (default: all)
-  --service-name NAME  service.name of the recording process (default: factory-telemetry-import)`;
+  --service-name NAME  service.name of the recording process (default: factory-telemetry-import)
+
+Rows with an invalid value, the wrong number of fields or a run id (folder and
+instance_id) seen on an earlier line are skipped with their line number.
+
+Importing the same file twice records its runs twice: each import sends new
+spans, and the metrics count them again. Re-import only into a fresh stack
+(\`npm run stack -- down\`, then \`up\`, which starts with empty Prometheus data).`;
 
 // Flushing every few hundred runs keeps the export queue far below its limit.
 const FLUSH_EVERY_RUNS = 500;
@@ -56,7 +63,15 @@ export async function runImportCommand(argv: string[]): Promise<number> {
   let runs: SwebenchRun[];
   try {
     const result = parseSwebenchCsv(text);
+    if (result.rows === 0) {
+      process.stderr.write(`no rows in ${file}; expected a header line and one line per model and task\n`);
+      return 1;
+    }
     for (const message of result.rejected) process.stderr.write(`skipped ${file} ${message}\n`);
+    if (result.runs.length === 0) {
+      process.stderr.write(`no valid rows in ${file}: all ${result.rows} rows were skipped\n`);
+      return 1;
+    }
     runs = result.runs;
   } catch (error) {
     process.stderr.write(`invalid CSV ${file}: ${(error as Error).message}\n`);
@@ -75,22 +90,34 @@ export async function runImportCommand(argv: string[]): Promise<number> {
   });
   // A progress line that rewrites itself only makes sense on a terminal.
   const progress = process.stderr.isTTY ? (done: number) => process.stderr.write(`\rrecorded ${done}/${selected.length} runs`) : undefined;
-  await recordSwebenchRuns(telemetry, selected, progress);
+  const recorded = await recordSwebenchRuns(telemetry, selected, progress);
   if (progress !== undefined) process.stderr.write('\n');
   await telemetry.shutdown();
 
-  const models = new Set(selected.map((run) => run.model));
-  process.stdout.write(`imported ${selected.length} runs of ${models.size} models from ${file}\n`);
-  return reportTelemetryStats(telemetry.stats(), selected.length) ? 0 : 1;
+  const models = new Set(recorded.map((run) => run.model));
+  process.stdout.write(`imported ${recorded.length} runs of ${models.size} models from ${file}\n`);
+  if (recorded.length < selected.length) {
+    process.stderr.write(`warning: ${selected.length - recorded.length} of ${selected.length} runs were not recorded; the SDK errors above give the reason\n`);
+  }
+  const complete = reportTelemetryStats(telemetry.stats(), recorded.length);
+  return complete && recorded.length === selected.length ? 0 : 1;
 }
 
-/** Records each SWE-bench result as one run with one attempt. */
+/**
+ * Records each SWE-bench result as one run with one attempt. Returns the runs that
+ * the SDK recorded in full, without those for which it dropped a call.
+ * `onProgress` receives the number of runs processed after each flush (every
+ * FLUSH_EVERY_RUNS runs and at the end), never the same number twice.
+ */
 export async function recordSwebenchRuns(
   telemetry: FactoryTelemetry,
   runs: readonly SwebenchRun[],
   onProgress: (done: number) => void = () => undefined,
-): Promise<void> {
+): Promise<SwebenchRun[]> {
+  const recorded: SwebenchRun[] = [];
+  let reported = 0;
   for (const [index, row] of runs.entries()) {
+    const droppedBefore = telemetry.stats().problems.droppedCalls;
     const run = telemetry.startRun({
       runId: row.runId,
       repository: row.repository,
@@ -107,14 +134,17 @@ export async function recordSwebenchRuns(
     });
     run.recordOutcome({ status: row.resolved ? 'merged' : 'closed', humanModified: false });
     run.end();
+    if (telemetry.stats().problems.droppedCalls === droppedBefore) recorded.push(row);
 
     if ((index + 1) % FLUSH_EVERY_RUNS === 0) {
       await telemetry.forceFlush();
-      onProgress(index + 1);
+      reported = index + 1;
+      onProgress(reported);
     }
   }
   await telemetry.forceFlush();
-  onProgress(runs.length);
+  if (reported !== runs.length) onProgress(runs.length);
+  return recorded;
 }
 
 function selectModels(runs: SwebenchRun[], modelsOption: string | undefined): SwebenchRun[] | string {

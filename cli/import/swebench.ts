@@ -38,27 +38,77 @@ export interface SwebenchParseResult {
   runs: SwebenchRun[];
   /** One message per row that could not be used, naming the line and the value. */
   rejected: string[];
+  /** Rows after the header, valid or not. 0 for an empty or header-only file. */
+  rows: number;
 }
 
-/** Parses the CSV text; rows with an invalid value are rejected with a reason, never guessed. */
+// The SDK rejects these labels (sdk/schema.ts), and a run whose startRun is
+// rejected records nothing, so the parser rejects them first with the line number.
+const MAX_MODEL_LENGTH = 256;
+const MAX_RUN_ID_LENGTH = 256;
+const MAX_REPOSITORY_LENGTH = 512;
+const MAX_CHANGE_ID_LENGTH = 128;
+const CONTROL_CHARACTER = /\p{Cc}/u;
+
+// The leaderboard file ends its lines with CRLF. Files edited by hand may mix CRLF
+// and LF, and csv-parse guesses a single delimiter from the first line unless it
+// is given the list.
+const RECORD_DELIMITERS = ['\r\n', '\n'];
+
+/**
+ * Parses the CSV text. A row with an invalid value, the wrong number of fields or
+ * the run id of an earlier row is rejected with a reason, never guessed. Its line
+ * number is the line on which the row ends, which matters only for quoted fields
+ * with line breaks. Throws when the CSV is malformed (an unclosed quote) or the
+ * header lacks a column.
+ */
 export function parseSwebenchCsv(text: string): SwebenchParseResult {
-  const records = parse(text, { columns: true, skip_empty_lines: true, trim: true }) as Record<string, string>[];
-  const header = records.length > 0 ? Object.keys(records[0]!) : [];
+  const records = parse(text, {
+    bom: true,
+    info: true,
+    record_delimiter: RECORD_DELIMITERS,
+    relax_column_count: true,
+    skip_empty_lines: true,
+    trim: true,
+  }) as unknown as Array<{ record: string[]; info: { lines: number } }>;
+  if (records.length === 0) return { runs: [], rejected: [], rows: 0 };
+
+  const header = records[0]!.record;
   const missing = SWEBENCH_COLUMNS.filter((column) => !header.includes(column));
-  if (records.length > 0 && missing.length > 0) {
+  if (missing.length > 0) {
     throw new Error(`the CSV has no column ${missing.join(', ')}; expected the columns ${SWEBENCH_COLUMNS.join(', ')}`);
   }
 
   const runs: SwebenchRun[] = [];
   const rejected: string[] = [];
-  records.forEach((record, index) => {
-    // Line 1 is the header.
-    const line = index + 2;
+  // Line of the first row of each run id, because a run recorded twice counts twice.
+  const firstLineOfRun = new Map<string, number>();
+  for (const { record: fields, info } of records.slice(1)) {
+    const line = info.lines;
+    if (fields.length !== header.length) {
+      rejected.push(`line ${line}: expected ${header.length} fields as in the header, found ${fields.length}`);
+      continue;
+    }
+
+    const record = Object.fromEntries(header.map((column, index) => [column, fields[index]!]));
     const result = toRun(record);
-    if (typeof result === 'string') rejected.push(`line ${line}: ${result}`);
-    else runs.push(result);
-  });
-  return { runs, rejected };
+    if (typeof result === 'string') {
+      rejected.push(`line ${line}: ${result}`);
+      continue;
+    }
+
+    const firstLine = firstLineOfRun.get(result.runId);
+    if (firstLine !== undefined) {
+      rejected.push(
+        `line ${line}: duplicate run ${result.runId} (the same folder and instance_id as line ${firstLine}); ` +
+          'a run recorded twice would count twice',
+      );
+      continue;
+    }
+    firstLineOfRun.set(result.runId, line);
+    runs.push(result);
+  }
+  return { runs, rejected, rows: records.length - 1 };
 }
 
 function toRun(record: Record<string, string>): SwebenchRun | string {
@@ -74,18 +124,35 @@ function toRun(record: Record<string, string>): SwebenchRun | string {
     return `invalid instance_id ${JSON.stringify(record.instance_id)}; expected owner__repository-number`;
   }
   const model = record.model ?? '';
-  if (model === '') return 'empty model';
+  const runId = `swebench/${record.folder || model}/${record.instance_id}`;
+  const repository = `${instance[1]}/${instance[2]}`;
+  const changeId = instance[3]!;
+
+  const invalid =
+    checkLabel('model', model, MAX_MODEL_LENGTH) ??
+    checkLabel('run id (from folder and instance_id)', runId, MAX_RUN_ID_LENGTH) ??
+    checkLabel('repository (from instance_id)', repository, MAX_REPOSITORY_LENGTH) ??
+    checkLabel('change id (from instance_id)', changeId, MAX_CHANGE_ID_LENGTH);
+  if (invalid !== undefined) return invalid;
 
   return {
-    runId: `swebench/${record.folder || model}/${record.instance_id}`,
+    runId,
     model,
-    repository: `${instance[1]}/${instance[2]}`,
-    changeId: instance[3]!,
+    repository,
+    changeId,
     complexity,
     resolved,
     costUsd: optionalNumber(record.cost),
     apiCalls: optionalNumber(record.api_calls),
   };
+}
+
+/** Returns why the SDK would reject `value` as a label, or undefined if it accepts it. */
+function checkLabel(name: string, value: string, maxLength: number): string | undefined {
+  if (value === '') return `empty ${name}`;
+  if (value.length > maxLength) return `invalid ${name}: ${value.length} characters, expected at most ${maxLength}`;
+  if (CONTROL_CHARACTER.test(value)) return `invalid ${name} ${JSON.stringify(value)}: expected no control characters`;
+  return undefined;
 }
 
 function parseBoolean(text: string): boolean | undefined {

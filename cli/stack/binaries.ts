@@ -40,15 +40,42 @@ async function readPlanOutput(script: string, env: NodeJS.ProcessEnv): Promise<s
   }
 }
 
-/** Runs a build script with stderr passed through, and returns the last line of its stdout. */
-function runBuildScript(script: string, env: NodeJS.ProcessEnv): Promise<string> {
+/** Default time between two "still building" lines while a build script runs. */
+export const BUILD_PROGRESS_INTERVAL_MS = 30_000;
+
+/** Formats an elapsed time as "30 s", "2 min" or "2 min 30 s". */
+export function formatElapsed(milliseconds: number): string {
+  const seconds = Math.round(milliseconds / 1000);
+  const minutes = Math.floor(seconds / 60);
+  if (minutes === 0) return `${seconds} s`;
+  return seconds % 60 === 0 ? `${minutes} min` : `${minutes} min ${seconds % 60} s`;
+}
+
+/**
+ * Runs a build script with stderr passed through, and returns the last line of its
+ * stdout. Logs "still building <label> (<elapsed>)" every `progressIntervalMs`, because
+ * the Go build can print nothing for minutes.
+ */
+function runBuildScript(
+  script: string,
+  label: string,
+  env: NodeJS.ProcessEnv,
+  log: (message: string) => void,
+  progressIntervalMs: number,
+): Promise<string> {
   return new Promise((resolve, reject) => {
+    const started = Date.now();
+    const progress = setInterval(() => log(`still building ${label} (${formatElapsed(Date.now() - started)})`), progressIntervalMs);
     const child = spawn('bash', [script], { env, stdio: ['ignore', 'pipe', 'inherit'] });
     let stdout = '';
     child.stdout.setEncoding('utf8');
     child.stdout.on('data', (chunk: string) => (stdout += chunk));
-    child.once('error', (error) => reject(new Error(`Failed to run ${script}: ${error.message}`)));
+    child.once('error', (error) => {
+      clearInterval(progress);
+      reject(new Error(`Failed to run ${script}: ${error.message}`));
+    });
     child.once('close', (code, signal) => {
+      clearInterval(progress);
       if (code !== 0) {
         const status = signal ? `signal ${signal}` : `exit code ${code}`;
         reject(new Error(`${script} failed with ${status}; its output is above.`));
@@ -71,14 +98,16 @@ async function ensureBinary(
   outputToBinary: (output: string) => string,
   env: NodeJS.ProcessEnv,
   log: (message: string) => void,
+  progressIntervalMs: number,
 ): Promise<string> {
   const plan = parsePlan(await readPlanOutput(script, env));
   const planned = plan.get('output');
   if (!planned) throw new Error(`${script} --plan printed no output= line.`);
   if (isExecutable(outputToBinary(planned))) return outputToBinary(planned);
 
-  log(`Building ${label} ${plan.get('version') ?? ''} with ${script}. The first build takes several minutes.`);
-  const built = outputToBinary(await runBuildScript(script, env));
+  // The script itself prints how long a first build takes.
+  log(`Building ${label} ${plan.get('version') ?? ''} with ${script}.`);
+  const built = outputToBinary(await runBuildScript(script, label, env, log, progressIntervalMs));
   if (!isExecutable(built)) {
     throw new Error(`${script} finished, but ${built} is missing or not executable.`);
   }
@@ -90,6 +119,7 @@ export async function ensureBinaries(
   repoRoot: string,
   env: NodeJS.ProcessEnv,
   log: (message: string) => void,
+  progressIntervalMs: number = BUILD_PROGRESS_INTERVAL_MS,
 ): Promise<StackBinaries> {
   const collector = await ensureBinary(
     join(repoRoot, 'collector', 'build.sh'),
@@ -97,6 +127,7 @@ export async function ensureBinaries(
     (output) => output,
     env,
     log,
+    progressIntervalMs,
   );
   const prometheus = await ensureBinary(
     join(repoRoot, 'prometheus', 'build.sh'),
@@ -104,6 +135,7 @@ export async function ensureBinaries(
     (output) => join(output, 'prometheus'),
     env,
     log,
+    progressIntervalMs,
   );
   return { collector, prometheus };
 }

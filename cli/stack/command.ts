@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 
-import { INTERVAL_ENV, STATE_DIR_ENV, type StackOptions } from './options.js';
+import { INTERVAL_ENV, STATE_DIR_ENV, parseInterval, type StackOptions } from './options.js';
 import { PORT_NAMES, PORT_SPECS } from './ports.js';
 import { getStackStatus, startStack, stopStack } from './stack.js';
 
@@ -76,7 +76,15 @@ export async function runStackCommand(argv: string[]): Promise<number> {
   }
 
   const options: StackOptions = {};
-  if (values.interval !== undefined) options.interval = values.interval;
+  if (values.interval !== undefined) {
+    // An invalid --interval is a usage error (exit 2), found before any build starts.
+    try {
+      options.interval = parseInterval(values.interval, '--interval');
+    } catch (error) {
+      process.stderr.write(`${(error as Error).message}\n\n${USAGE}`);
+      return 2;
+    }
+  }
   if (values['state-dir'] !== undefined) options.stateDir = values['state-dir'];
   if (values['keep-data']) options.keepData = true;
 
@@ -88,8 +96,11 @@ export async function runStackCommand(argv: string[]): Promise<number> {
       return 0;
     }
     if (action === 'down') {
+      const status = getStackStatus(options);
+      // stopStack also removes stale pid files, so it runs even when nothing runs.
       await stopStack(options);
-      process.stderr.write('Stack stopped.\n');
+      const wasRunning = status.services.some((service) => service.running);
+      process.stderr.write(wasRunning ? 'Stack stopped.\n' : `No stack is running in ${status.stateDir}.\n`);
       return 0;
     }
     return printStatus(options);

@@ -11,7 +11,7 @@ import {
   type StackOptions,
   type StateConfig,
 } from './options.js';
-import { assertPortsFree } from './ports.js';
+import { assertPortsFree, PORT_NAMES, PORT_SPECS } from './ports.js';
 import { isProcessRunning, readPidFile, removeFile, spawnDetached, stopProcess } from './processes.js';
 import { renderLocalPrometheusConfig } from './prometheus-config.js';
 import { waitUntilReady } from './readiness.js';
@@ -95,7 +95,8 @@ function rejectIfRunning(paths: StatePaths): void {
     if (status.running) {
       throw new Error(
         `The stack in ${paths.stateDir} is already running (${service} pid ${status.pid}). ` +
-          'Run `npm run stack -- down` first, or set FACTORY_STACK_DIR to another directory.',
+          'Run `npm run stack -- down` first. To run a second stack beside it, set both FACTORY_STACK_DIR ' +
+          `to another directory and the port variables (${PORT_NAMES.map((name) => PORT_SPECS[name].envVar).join(', ')}) to free ports.`,
       );
     }
     // A pid file of a process that has exited is stale.

@@ -4,13 +4,14 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseSwebenchCsv, resolvedShares } from '../../cli/import/swebench.js';
 import { queryInstant, queryScalar, waitUntil } from '../../cli/prometheus.js';
+import { isCi } from './ci.js';
 import { CLI, SWEBENCH_CSV, startTestStack } from './stack.js';
 
-// Real results of SWE-bench Verified, read from ../shared/data, which a user's
-// clone does not have. CI has it, and there a missing file fails the test
-// instead of skipping it.
+// Real results of SWE-bench Verified, read from a data folder beside the
+// repository, which a user's clone does not have. CI has it, and there a missing
+// file fails the test instead of skipping it.
 const haveData = existsSync(SWEBENCH_CSV);
-if (!haveData && process.env.CI) throw new Error(`missing ${SWEBENCH_CSV}; CI must run the SWE-bench end-to-end test`);
+if (!haveData && isCi()) throw new Error(`missing ${SWEBENCH_CSV}; CI must run the SWE-bench end-to-end test`);
 if (!haveData) console.warn(`skipping the SWE-bench end-to-end test: ${SWEBENCH_CSV} is absent (it ships beside the repository, not in it)`);
 
 const MODELS = ['claude-opus-4-5-20251101', 'gpt-5-mini-2025-08-07', 'Qwen2.5-Coder-32B-Instruct'];
@@ -30,6 +31,7 @@ describe.skipIf(!haveData)('SWE-bench import through the collector and Prometheu
     });
     expect(stdout).toContain(`imported ${runs.length} runs of 3 models`);
     expect(stderr).not.toContain('warning:');
+    expect(stderr).not.toContain('skipped');
 
     const counted = await waitUntil(async () => (await queryScalar(prometheusUrl, 'factory:runs_resolved:increase_7d')) === runs.length, 120_000);
     expect(counted, `factory:runs_resolved:increase_7d never reached ${runs.length}`).toBe(true);
@@ -41,6 +43,12 @@ describe.skipIf(!haveData)('SWE-bench import through the collector and Prometheu
 
   it('imports every row of the chosen models', () => {
     expect(runs).toHaveLength(MODELS.length * 500);
+  });
+
+  it('accepts every row of the CSV', () => {
+    const parsed = parseSwebenchCsv(readFileSync(SWEBENCH_CSV, 'utf8'));
+    expect(parsed.rejected).toEqual([]);
+    expect(parsed.runs).toHaveLength(parsed.rows);
   });
 
   it('counts resolved runs per model and complexity exactly', async () => {

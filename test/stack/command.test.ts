@@ -1,3 +1,7 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
 import { afterEach, describe, expect, it, vi } from 'vitest';
 
 import { runStackCommand } from '../../cli/stack/command.js';
@@ -46,9 +50,21 @@ describe('runStackCommand', () => {
     expect(output.stderr.join('')).toContain("Unknown option '--verbose'");
   });
 
-  it('reports an invalid interval with exit code 1', async () => {
+  it.each(['soon', '0s', '0m0s', '1.5s'])('rejects --interval %s as a usage error', async (interval) => {
     const output = captureOutput();
-    expect(await runStackCommand(['up', '--interval', 'soon', '--state-dir', '/nonexistent/stack'])).toBe(1);
-    expect(output.stderr.join('')).toContain('stack up failed: Invalid interval "soon" in option interval');
+    expect(await runStackCommand(['up', '--interval', interval, '--state-dir', '/nonexistent/stack'])).toBe(2);
+    expect(output.stderr.join('')).toContain(`Invalid interval "${interval}" in --interval`);
+    expect(output.stderr.join('')).toContain('Usage: factory-telemetry stack');
+  });
+
+  it('says that no stack runs when down finds nothing', async () => {
+    const stateDir = mkdtempSync(join(tmpdir(), 'stack-command-'));
+    try {
+      const output = captureOutput();
+      expect(await runStackCommand(['down', '--state-dir', stateDir])).toBe(0);
+      expect(output.stderr.join('')).toBe(`No stack is running in ${stateDir}.\n`);
+    } finally {
+      rmSync(stateDir, { recursive: true, force: true });
+    }
   });
 });
