@@ -87,6 +87,9 @@ export async function runImportCommand(argv: string[]): Promise<number> {
   const telemetry = new FactoryTelemetry({
     serviceName: parsed.values['service-name'] ?? 'factory-telemetry-import',
     onError: (error) => process.stderr.write(`factory-telemetry: ${error.message}\n`),
+    // A command someone waits for gives up on an unreachable collector after a
+    // minute instead of the SDK's default five, and reports what was lost.
+    export: { maxRetryDurationMillis: 60_000 },
   });
   // A progress line that rewrites itself only makes sense on a terminal.
   const progress = process.stderr.isTTY ? (done: number) => process.stderr.write(`\rrecorded ${done}/${selected.length} runs`) : undefined;
