@@ -20,7 +20,7 @@ export class FactoryIdGenerator implements IdGenerator {
   /** @param fallback generator for all ids not staged; defaults to random ids */
   constructor(fallback: IdGenerator = new RandomIdGenerator()) {
     this.fallback = fallback;
-    activeGenerators.add(this);
+    activeGenerators.add(new WeakRef(this));
   }
 
   generateTraceId(): string {
@@ -47,17 +47,25 @@ export class FactoryIdGenerator implements IdGenerator {
   }
 }
 
-// Every generator created in this process. The SDK cannot see which generator a
+// Every generator created in this process, held weakly so that a discarded
+// provider's generator can be collected. The SDK cannot see which generator a
 // host's provider uses, so it stages the ids in all of them around one startSpan
 // call and clears them right after; single-threaded JavaScript makes that safe.
-const activeGenerators = new Set<FactoryIdGenerator>();
+const activeGenerators = new Set<WeakRef<FactoryIdGenerator>>();
 
 /** Runs `start` with the ids staged in every FactoryIdGenerator of this process. */
 export function withStagedIds<T>(traceId: string, spanId: string, start: () => T): T {
-  for (const generator of activeGenerators) generator.stage(traceId, spanId);
+  const generators: FactoryIdGenerator[] = [];
+  for (const reference of activeGenerators) {
+    const generator = reference.deref();
+    if (generator === undefined) activeGenerators.delete(reference);
+    else generators.push(generator);
+  }
+
+  for (const generator of generators) generator.stage(traceId, spanId);
   try {
     return start();
   } finally {
-    for (const generator of activeGenerators) generator.clear();
+    for (const generator of generators) generator.clear();
   }
 }
