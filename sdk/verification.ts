@@ -1,5 +1,9 @@
 import type { Attributes } from '@opentelemetry/api';
-import { classifyFailure, failureSignature, feedbackSpecificity, redactSecrets } from './failure/index.js';
+import { classifyFailureLines } from './failure/classify.js';
+import { redactSecrets } from './failure/index.js';
+import { scanLines } from './failure/scan.js';
+import { failureSignatureOfLines } from './failure/signature.js';
+import { feedbackSpecificityOfLines } from './failure/specificity.js';
 import * as sc from './semconv.js';
 
 /** The attributes and facts of one verification (CI) run of an attempt. */
@@ -45,16 +49,19 @@ export function verificationFacts(
   let signature: string | undefined;
   let feedbackSpecific = input.feedbackSpecific;
   if (failed) {
-    const classFromOutput = output === undefined ? undefined : classifyFailure(output);
+    // Scanned once here, because the class, the signature and the specificity all read the same lines.
+    const lines = output === undefined ? undefined : scanLines(output);
+    // The classifier's class is only used when the harness gave none.
+    const classFromOutput = lines === undefined || input.failureClass !== undefined ? undefined : classifyFailureLines(lines);
     attributes[sc.ATTR_FACTORY_FAILURE_CLASS] = input.failureClass ?? classFromOutput ?? 'other';
     if (input.failureClass !== undefined) attributes[sc.ATTR_FACTORY_FAILURE_CLASS_SOURCE] = 'harness';
     else if (classFromOutput !== undefined) attributes[sc.ATTR_FACTORY_FAILURE_CLASS_SOURCE] = 'classifier';
 
-    signature = input.signature ?? (output === undefined ? undefined : failureSignature(output).signature);
+    signature = input.signature ?? (lines === undefined ? undefined : failureSignatureOfLines(lines).signature);
     if (signature !== undefined) attributes[sc.ATTR_FACTORY_FAILURE_SIGNATURE] = signature;
 
-    if (output !== undefined) {
-      const specificity = feedbackSpecificity(output);
+    if (output !== undefined && lines !== undefined) {
+      const specificity = feedbackSpecificityOfLines(lines);
       feedbackSpecific ??= specificity.specific;
       if (specificity.reasons.length > 0) attributes[sc.ATTR_FACTORY_FEEDBACK_REASONS] = specificity.reasons;
       if (recordMessage) {

@@ -158,7 +158,11 @@ const TEST_FAILURE = [
  * `MAX_SCAN_CHARS` of the output are read.
  */
 export function classifyFailure(output: string): CiFailureClass {
-  const lines = scanLines(output);
+  return classifyFailureLines(scanLines(output));
+}
+
+/** @internal `classifyFailure` of output that `scanLines` already split, for callers that run several analyses. */
+export function classifyFailureLines(lines: readonly string[]): CiFailureClass {
   const text = lines.join('\n');
   if (text.trim().length === 0) return 'other';
 

@@ -47,8 +47,11 @@ const PLACEHOLDER = /<(?:time|uuid|hex|ip|tmp|n|duration)>/g;
  * fixed signature. Only the last `MAX_SCAN_CHARS` of the output are read.
  */
 export function failureSignature(output: string): FailureSignature {
-  const lines = scanLines(output);
+  return failureSignatureOfLines(scanLines(output));
+}
 
+/** @internal `failureSignature` of output that `scanLines` already split, for callers that run several analyses. */
+export function failureSignatureOfLines(lines: readonly string[]): FailureSignature {
   const testIds = extractTestIds(lines);
   if (testIds.length > 0) {
     return { signature: hashLines('test_ids', testIds), testIds, basis: 'test_ids' };

@@ -88,6 +88,11 @@ const DIAGNOSTIC = [
  * Only the last `MAX_SCAN_CHARS` of the output are read.
  */
 export function feedbackSpecificity(output: string): FeedbackSpecificity {
+  return feedbackSpecificityOfLines(scanLines(output));
+}
+
+/** @internal `feedbackSpecificity` of output that `scanLines` already split, for callers that run several analyses. */
+export function feedbackSpecificityOfLines(lines: readonly string[]): FeedbackSpecificity {
   const found = new Set<SpecificityReason>();
   let expectedLine = false;
   let receivedLine = false;
@@ -96,7 +101,7 @@ export function feedbackSpecificity(output: string): FeedbackSpecificity {
   let minusHeader = false;
   let plusHeader = false;
 
-  for (const line of scanLines(output)) {
+  for (const line of lines) {
     // No pattern matches a blank line, and logs can hold many of them.
     if (line.trim().length === 0) continue;
     if (EXPECTED_LINE.test(line)) expectedLine = true;
