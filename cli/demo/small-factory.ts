@@ -6,6 +6,11 @@ import type { TaskComplexity } from '../../sdk/semconv.js';
  * levels, retries, human edits, review and deploy delays. It records through the
  * public SDK and returns the exact figures, so the demo can set them beside what
  * Prometheus computes.
+ *
+ * Each run also carries an experiment arm, context completeness, failure classes and
+ * failure signatures (some retries repeat the previous failure), so that every
+ * dashboard query has data. These are chosen from the run index, not from the random
+ * sequence, so a seed still gives the same runs, attempts and times as before.
  */
 
 export interface SmallFactoryOptions {
@@ -48,6 +53,13 @@ const PASS_RATE: Record<string, Record<TaskComplexity, number>> = {
 };
 
 const MAX_ATTEMPTS = 3;
+
+/** The experiment every run belongs to, and its two arms. */
+export const DEMO_EXPERIMENT = 'context-retrieval';
+export const DEMO_ARMS = ['control', 'treatment'] as const;
+
+// Failure classes of failed verifications, in turn by attempt number.
+const FAILURE_CLASS_BY_ATTEMPT = ['test_failure', 'compile_error', 'test_failure'] as const;
 const HUMAN_EDIT_RATE = 0.12;
 
 /** Records `options.runs` runs and returns what each one was. */
@@ -61,8 +73,12 @@ export async function simulateSmallFactory(telemetry: FactoryTelemetry, options:
     const start = options.now.getTime() - 6 * 24 * HOUR + random() * 4 * 24 * HOUR;
     const runId = `demo-${options.seed}-${index}`;
 
-    const run = telemetry.startRun({ runId, repository: index % 3 === 0 ? 'demo/api' : 'demo/web', model, provider, complexity, team: 'demo', startTime: start });
-    run.recordContext({ inputTokens: Math.round(2000 + random() * 8000), startTime: start, endTime: start + 5000 });
+    // Arms alternate in pairs of runs, so that both models are in both arms.
+    const experiment = { name: DEMO_EXPERIMENT, arm: DEMO_ARMS[Math.floor(index / 2) % DEMO_ARMS.length]! };
+    const run = telemetry.startRun({ runId, repository: index % 3 === 0 ? 'demo/api' : 'demo/web', model, provider, complexity, team: 'demo', experiment, startTime: start });
+    run.recordContext({ inputTokens: Math.round(2000 + random() * 8000), complete: index % 5 !== 0, startTime: start, endTime: start + 5000 });
+    // Every other run fails the same way on each attempt, so its retries repeat the failure.
+    const repeatsFailure = index % 2 === 0;
 
     let time = start + 10_000;
     let attempts = 0;
@@ -77,7 +93,19 @@ export async function simulateSmallFactory(telemetry: FactoryTelemetry, options:
       passed = random() < PASS_RATE[model]![complexity];
       if (attempts === 1) firstPassed = passed;
       const ciEnd = time + (3 + random() * 10) * 60_000;
-      run.recordVerification({ attempt: attempts, result: passed ? 'success' : 'failure', failureClass: passed ? undefined : 'test_failure', startTime: time, endTime: ciEnd });
+      if (passed) {
+        run.recordVerification({ attempt: attempts, result: 'success', startTime: time, endTime: ciEnd });
+      } else {
+        run.recordVerification({
+          attempt: attempts,
+          result: 'failure',
+          failureClass: repeatsFailure ? 'test_failure' : FAILURE_CLASS_BY_ATTEMPT[attempts - 1],
+          signature: repeatsFailure ? `${runId}-failure` : `${runId}-failure-${attempts}`,
+          feedbackSpecific: index % 3 !== 0,
+          startTime: time,
+          endTime: ciEnd,
+        });
+      }
       time = ciEnd;
     }
 

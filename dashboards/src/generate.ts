@@ -1,18 +1,20 @@
 /**
- * Writes the generated dashboard JSON that Grafana provisions.
+ * Writes the generated dashboard JSON files that Grafana provisions.
  *
  * Usage, from the repository root after `npm run build`:
- *   node dist/dashboards/src/generate.js [OUTPUT]
- * OUTPUT defaults to dashboards/factory-overview.json, relative to the current
- * directory. `npm run dashboards` builds and runs this script.
+ *   node dist/dashboards/src/generate.js [ROOT]
+ * Each board is written to its path in boards.ts, relative to ROOT, which defaults to
+ * the current directory. `npm run dashboards` builds and runs this script.
  */
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 
-import { renderOverviewJson } from './overview.js';
+import { BOARDS } from './boards.js';
 
-const DEFAULT_OUTPUT = 'dashboards/factory-overview.json';
+const root = resolve(process.argv[2] ?? '.');
 
-const output = resolve(process.argv[2] ?? DEFAULT_OUTPUT);
-writeFileSync(output, renderOverviewJson());
-console.log(`Wrote ${output}`);
+for (const board of BOARDS) {
+  const output = resolve(root, board.file);
+  writeFileSync(output, board.render());
+  console.log(`Wrote ${output}`);
+}

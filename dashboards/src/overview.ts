@@ -3,179 +3,45 @@
  *
  * `npm run dashboards` writes it to dashboards/factory-overview.json, which Grafana
  * loads through grafana/provisioning/dashboards/dashboards.yaml. Every query reads a
- * recording rule from prometheus/rules/, so the numbers here match what the rules
- * compute and nothing is recomputed from raw span metrics in the browser.
+ * recording rule from prometheus/rules/, except the funnel panel, which counts spans
+ * from the raw span_metrics counter because no rule counts spans by stage.
  */
-import type { DataSourceRef } from '@grafana/grafana-foundation-sdk/common';
-import {
-  BigValueColorMode,
-  BigValueGraphMode,
-  BigValueTextMode,
-  LegendDisplayMode,
-  LegendPlacement,
-  VizLegendOptionsBuilder,
-  ReduceDataOptionsBuilder,
-} from '@grafana/grafana-foundation-sdk/common';
-import {
-  DashboardBuilder,
-  DashboardCursorSync,
-  QueryVariableBuilder,
-  RowBuilder,
-  ThresholdsConfigBuilder,
-  ThresholdsMode,
-  VariableRefresh,
-  VariableSort,
-  type Dashboard,
-} from '@grafana/grafana-foundation-sdk/dashboard';
-import { DataqueryBuilder, PromQueryFormat } from '@grafana/grafana-foundation-sdk/prometheus';
-import { PanelBuilder as StatPanelBuilder } from '@grafana/grafana-foundation-sdk/stat';
+import { DashboardBuilder, DashboardCursorSync, RowBuilder, type Dashboard } from '@grafana/grafana-foundation-sdk/dashboard';
 import { PanelBuilder as TablePanelBuilder } from '@grafana/grafana-foundation-sdk/table';
-import { PanelBuilder as TimeseriesPanelBuilder } from '@grafana/grafana-foundation-sdk/timeseries';
+
+import {
+  AUTONOMOUS_RULE,
+  CYCLE_TIME_DEFINITION,
+  HISTOGRAM_NOTE,
+  MLTC_DEFINITION,
+  NO_RUNS_NOTE,
+  ONE_SHOT_RULE,
+  RESOLVED_RUN,
+  WINDOW_NOTE,
+} from './definitions.js';
+import {
+  MODEL_COMPLEXITY_SELECTOR,
+  MODEL_SELECTOR,
+  PROMETHEUS_DATASOURCE,
+  assignPanelIds,
+  complexityVariable,
+  countStat,
+  instantQuery,
+  instantTableQuery,
+  modelVariable,
+  neutralThresholds,
+  percentileStat,
+  promQuery,
+  ratioStat,
+  ratioTimeseries,
+  renderDashboardJson,
+  statPanel,
+  timeseriesPanel,
+} from './shared.js';
+import { addFunnelRow, addPreviousPeriodRow } from './overview-rows.js';
 
 /** Dashboard UID, fixed so that links to the dashboard survive re-provisioning. */
 export const OVERVIEW_DASHBOARD_UID = 'factory-overview';
-
-/**
- * The Prometheus data source that grafana/provisioning/datasources/datasources.yaml
- * defines. Panels name it by UID only, so a renamed data source still resolves.
- */
-export const PROMETHEUS_DATASOURCE: DataSourceRef = { type: 'prometheus', uid: 'factory-prometheus' };
-
-/** Label selector for the `model` and `complexity` template variables. */
-const MODEL_SELECTOR = 'model=~"$model"';
-const MODEL_COMPLEXITY_SELECTOR = 'model=~"$model", complexity=~"$complexity"';
-
-/** Shared wording: outcome definitions from sdk/outcome.ts and prometheus/rules/. */
-const RESOLVED_RUN =
-  'A run counts as resolved when its factory.outcome span ended in the window, whatever its status (merged, closed or abandoned).';
-const ONE_SHOT_RULE =
-  'A run is one-shot when it was merged after exactly one AI attempt, that attempt passed verification (CI), and no human changed the code.';
-const AUTONOMOUS_RULE =
-  'A run is autonomous when it was merged and no human changed the code, after any number of AI attempts.';
-const NO_RUNS_NOTE = 'With no resolved run in the window the rule has no sample, and the panel shows no value.';
-const HISTOGRAM_NOTE =
-  'histogram_quantile() interpolates inside the span-duration histogram buckets (60 s up to 28 days, collector/config.yaml), so a value is an estimate within its bucket, and a duration beyond 28 days reads as 28 days.';
-const CYCLE_TIME_DEFINITION =
-  'Cycle time is the time from pull request opened to merged: the duration of merged factory.review spans that ended in the trailing 7 days.';
-const MLTC_DEFINITION =
-  'MLTC is the lead time from merged commit to production: the duration of factory.deployment spans in deployment.environment.name production, without error status, that ended in the trailing 7 days.';
-const WINDOW_NOTE =
-  'Each point covers the 7 days before it, so the value moves slowly and a day of bad runs shows as a gradual change.';
-
-// ---------------------------------------------------------------------------
-// Query and panel helpers
-
-function promQuery(refId: string, expr: string, legend: string): DataqueryBuilder {
-  return new DataqueryBuilder()
-    .datasource(PROMETHEUS_DATASOURCE)
-    .refId(refId)
-    .expr(expr)
-    .legendFormat(legend)
-    .range();
-}
-
-function instantTableQuery(refId: string, expr: string): DataqueryBuilder {
-  return new DataqueryBuilder()
-    .datasource(PROMETHEUS_DATASOURCE)
-    .refId(refId)
-    .expr(expr)
-    .format(PromQueryFormat.Table)
-    .instant();
-}
-
-/** Thresholds with one neutral step: the project sets no targets for these numbers. */
-function neutralThresholds(): ThresholdsConfigBuilder {
-  return new ThresholdsConfigBuilder()
-    .mode(ThresholdsMode.Absolute)
-    .steps([{ value: null, color: 'text' }]);
-}
-
-function statPanel(title: string, description: string): StatPanelBuilder {
-  return new StatPanelBuilder()
-    .title(title)
-    .description(description)
-    .datasource(PROMETHEUS_DATASOURCE)
-    .height(5)
-    .graphMode(BigValueGraphMode.Area)
-    .colorMode(BigValueColorMode.None)
-    .reduceOptions(new ReduceDataOptionsBuilder().calcs(['lastNotNull']).values(false))
-    .thresholds(neutralThresholds());
-}
-
-function ratioStat(title: string, description: string, expr: string): StatPanelBuilder {
-  return statPanel(title, description)
-    .span(6)
-    .unit('percentunit')
-    .min(0)
-    .max(1)
-    .decimals(1)
-    .withTarget(promQuery('A', expr, title));
-}
-
-function percentileStat(title: string, description: string, p50Expr: string, p90Expr: string): StatPanelBuilder {
-  return statPanel(title, description)
-    .span(4)
-    .unit('s')
-    .decimals(1)
-    .textMode(BigValueTextMode.ValueAndName)
-    .withTarget(promQuery('A', p50Expr, 'p50'))
-    .withTarget(promQuery('B', p90Expr, 'p90'));
-}
-
-function timeseriesPanel(title: string, description: string, width: number): TimeseriesPanelBuilder {
-  return new TimeseriesPanelBuilder()
-    .title(title)
-    .description(description)
-    .datasource(PROMETHEUS_DATASOURCE)
-    .span(width)
-    .height(8)
-    .thresholds(neutralThresholds())
-    .legend(
-      new VizLegendOptionsBuilder()
-        .showLegend(true)
-        .displayMode(LegendDisplayMode.List)
-        .placement(LegendPlacement.Bottom),
-    );
-}
-
-function ratioTimeseries(title: string, description: string, width: number): TimeseriesPanelBuilder {
-  return timeseriesPanel(title, description, width).unit('percentunit').min(0).max(1).decimals(1);
-}
-
-// ---------------------------------------------------------------------------
-// Template variables
-
-function modelVariable(): QueryVariableBuilder {
-  const query = 'label_values(model_complexity:factory_runs_resolved:increase_7d, model)';
-  return new QueryVariableBuilder('model')
-    .label('Model')
-    .description('gen_ai.request.model of the runs, from the labels of the resolved-run recording rule.')
-    .datasource(PROMETHEUS_DATASOURCE)
-    .query(query)
-    .definition(query)
-    .refresh(VariableRefresh.OnTimeRangeChanged)
-    .sort(VariableSort.AlphabeticalAsc)
-    .multi(true)
-    .includeAll(true)
-    .allValue('.*')
-    .current({ selected: true, text: ['All'], value: ['$__all'] });
-}
-
-function complexityVariable(): QueryVariableBuilder {
-  const query = `label_values(model_complexity:factory_runs_resolved:increase_7d{${MODEL_SELECTOR}}, complexity)`;
-  return new QueryVariableBuilder('complexity')
-    .label('Complexity')
-    .description('factory.task.complexity of the runs, limited to the selected models.')
-    .datasource(PROMETHEUS_DATASOURCE)
-    .query(query)
-    .definition(query)
-    .refresh(VariableRefresh.OnTimeRangeChanged)
-    .sort(VariableSort.AlphabeticalAsc)
-    .multi(true)
-    .includeAll(true)
-    .allValue('.*')
-    .current({ selected: true, text: ['All'], value: ['$__all'] });
-}
 
 // ---------------------------------------------------------------------------
 // Rows
@@ -381,27 +247,15 @@ export function buildOverviewDashboard(): Dashboard {
     .withVariable(complexityVariable());
 
   addFactoryRow(builder);
+  addPreviousPeriodRow(builder);
   addTrendRow(builder);
+  addFunnelRow(builder);
   addModelRow(builder);
 
-  const dashboard = builder.build();
-  assignPanelIds(dashboard);
-  return dashboard;
-}
-
-/**
- * Numbers the panels 1, 2, 3 ... in layout order. The builders leave `id` unset, and
- * Grafana uses panel ids in panel links (viewPanel=ID), so they must be stable.
- */
-function assignPanelIds(dashboard: Dashboard): void {
-  let nextId = 1;
-  for (const panel of dashboard.panels ?? []) {
-    panel.id = nextId;
-    nextId += 1;
-  }
+  return assignPanelIds(builder.build());
 }
 
 /** Renders the dashboard exactly as dashboards/factory-overview.json stores it. */
 export function renderOverviewJson(): string {
-  return `${JSON.stringify(buildOverviewDashboard(), null, 2)}\n`;
+  return renderDashboardJson(buildOverviewDashboard());
 }

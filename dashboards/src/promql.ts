@@ -81,3 +81,26 @@ export function readRecordingRuleNames(dir: string): Set<string> {
 
   return names;
 }
+
+/**
+ * Durations that stand in for Grafana's interval variables when a query is parsed or
+ * run outside Grafana. Grafana fills them from the time range and the panel width.
+ */
+export const GRAFANA_INTERVALS: Record<string, string> = {
+  $__rate_interval: '5m',
+  $__interval: '1m',
+  $__range: '7d',
+};
+
+/**
+ * Replaces Grafana's interval variables with fixed durations and each template
+ * variable `$NAME` with `values[NAME]` (by default `.*`, the "All" value), so that
+ * the result is plain PromQL.
+ */
+export function expandGrafanaVariables(expr: string, values: Record<string, string> = {}): string {
+  let result = expr;
+  for (const [variable, duration] of Object.entries(GRAFANA_INTERVALS)) {
+    result = result.replaceAll(variable, duration);
+  }
+  return result.replace(/\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?/g, (_match, name: string) => values[name] ?? '.*');
+}
