@@ -28,7 +28,10 @@ export interface AttemptRecord {
 export interface AttemptHost {
   reporter: Reporter;
   previous(number: number): AttemptRecord | undefined;
-  recordVerification(input: AttemptVerification & { attempt: number }, parent: Context, attemptSpan: Span): void;
+  /** Records the verification span and returns the attributes that belong on the attempt span. */
+  recordVerification(input: AttemptVerification & { attempt: number }, parent: Context): Attributes;
+  /** Applies the attribute value length limit. */
+  limit(attributes: Attributes): Attributes;
   onEnd(record: AttemptRecord, endMillis: number): void;
 }
 
@@ -47,14 +50,19 @@ export class Attempt {
   /** An attempt that was rejected when it started: its methods do nothing. */
   private readonly inert: boolean;
   private ended = false;
+  /** The last verification's facts, set on the attempt span when it ends so that a re-run replaces them. */
+  private verificationAttributes: Attributes = {};
 
   /** @internal Use Run.startAttempt or Run.attempt. */
-  constructor(span: Span, number: number, host: AttemptHost, options: { startMillis?: number; inert?: boolean } = {}) {
+  private readonly untrack: () => void;
+
+  constructor(span: Span, number: number, host: AttemptHost, options: { startMillis?: number; inert?: boolean; untrack?: () => void } = {}) {
     this.span = span;
     this.number = number;
     this.host = host;
     this.startMillis = options.startMillis ?? Date.now();
     this.inert = options.inert === true;
+    this.untrack = options.untrack ?? (() => undefined);
     this.record = { number, costUsd: undefined, change: undefined, verification: undefined };
   }
 
@@ -83,7 +91,7 @@ export class Attempt {
     if (!this.checkOpen('recordVerification')) return;
     const value = validate(attemptVerificationSchema, input, 'Attempt.recordVerification', this.host.reporter);
     if (value === undefined) return;
-    this.host.recordVerification({ ...value, attempt: this.number }, trace.setSpan(ROOT_CONTEXT, this.span), this.span);
+    this.verificationAttributes = this.host.recordVerification({ ...value, attempt: this.number }, trace.setSpan(ROOT_CONTEXT, this.span));
   }
 
   /** Ends the attempt, optionally with its usage and change. A second call is reported and ignored. */
@@ -109,7 +117,7 @@ export class Attempt {
   /** @internal Ends the attempt because its callback threw; records the error's type, never its message. */
   endWithError(error: unknown): void {
     if (this.ended || this.inert) return;
-    const type = error instanceof Error ? error.name : typeof error;
+    const type = errorType(error);
     this.span.setAttribute('error.type', type);
     this.span.setStatus({ code: SpanStatusCode.ERROR, message: type });
     this.finish(new Date());
@@ -127,6 +135,8 @@ export class Attempt {
 
   private finish(endTime: Date): void {
     this.ended = true;
+    this.span.setAttributes(this.host.limit(this.verificationAttributes));
+    this.untrack();
     this.host.onEnd(this.record, endTime.getTime());
     this.span.end(endTime);
   }
@@ -141,7 +151,7 @@ export class Attempt {
       attributes[sc.ATTR_FACTORY_ATTEMPT_COST_USD] = value.costUsd;
       this.record.costUsd = value.costUsd;
     }
-    this.span.setAttributes(attributes);
+    this.span.setAttributes(this.host.limit(attributes));
   }
 
   private applyChange(value: { hash?: string; files?: Array<{ path: string; hash: string; bytes?: number }>; bytes?: number; linesAdded?: number; linesRemoved?: number }): void {
@@ -162,7 +172,7 @@ export class Attempt {
       if (comparison.same !== undefined) attributes[sc.ATTR_FACTORY_CHANGE_SAME_AS_PREVIOUS] = comparison.same;
       if (comparison.overlap !== undefined) attributes[sc.ATTR_FACTORY_CHANGE_OVERLAP_WITH_PREVIOUS] = comparison.overlap;
     }
-    this.span.setAttributes(attributes);
+    this.span.setAttributes(this.host.limit(attributes));
   }
 
   private checkOpen(method: string): boolean {
@@ -171,4 +181,19 @@ export class Attempt {
     this.host.reporter.warn(`Attempt.${method}: attempt ${this.number} has already ended; the call was ignored.`);
     return false;
   }
+}
+
+// An error's type for `error.type`: its name when that is a plain identifier,
+// since a name is code the host controls and could carry anything. Reading the
+// name is guarded, because the host's own error must reach it unchanged.
+function errorType(error: unknown): string {
+  if (error === null) return 'null';
+  if (typeof error !== 'object' && typeof error !== 'function') return typeof error;
+  try {
+    const name: unknown = (error as { name?: unknown }).name;
+    if (typeof name === 'string' && /^[A-Za-z_$][\w$.]{0,63}$/.test(name)) return name;
+  } catch {
+    // A throwing getter: fall through to the generic type.
+  }
+  return error instanceof Error ? 'Error' : 'object';
 }

@@ -2,10 +2,12 @@ import { createHash } from 'node:crypto';
 import type { Attributes, AttributeValue } from '@opentelemetry/api';
 
 /**
- * Turns free-form values into OpenTelemetry attributes. Nested objects become
- * dotted keys, arrays of one primitive type stay arrays, and anything else is
- * JSON-encoded. Values that cannot be encoded (functions, symbols, cycles) are
- * skipped and returned in `skipped`, so that the caller can report them.
+ * Turns free-form values into OpenTelemetry attributes. Nested plain objects
+ * become dotted keys, arrays of one primitive type stay arrays, and other arrays
+ * are JSON-encoded. Values that cannot be encoded safely (functions, symbols,
+ * NaN, cycles, binary data, Maps, Sets, Errors and other class instances) and
+ * keys that collide with an earlier one are skipped and returned in `skipped`,
+ * so that the caller can report them.
  */
 export function flattenAttributes(input: Record<string, unknown>, prefix = ''): { attributes: Attributes; skipped: string[] } {
   const attributes: Attributes = {};
@@ -19,6 +21,10 @@ const MAX_DEPTH = 5;
 
 function flattenInto(value: unknown, key: string, out: Attributes, skipped: string[], seen: Set<object>, depth: number): void {
   if (value === undefined || value === null) return;
+  if (key in out) {
+    skipped.push(`${key} (a duplicate key)`);
+    return;
+  }
 
   if (typeof value === 'string' || typeof value === 'boolean') {
     out[key] = value;
@@ -44,6 +50,12 @@ function flattenInto(value: unknown, key: string, out: Attributes, skipped: stri
     else encodeJson(value, key, out, skipped);
     return;
   }
+  // Binary data could be anything, secrets included, and class instances have no
+  // stable encoding, so only plain objects are flattened.
+  if (typeof value === 'object' && !isPlainObject(value)) {
+    skipped.push(key);
+    return;
+  }
   if (typeof value === 'object') {
     if (seen.has(value) || depth >= MAX_DEPTH) {
       encodeJson(value, key, out, skipped);
@@ -57,6 +69,11 @@ function flattenInto(value: unknown, key: string, out: Attributes, skipped: stri
     return;
   }
   skipped.push(key);
+}
+
+function isPlainObject(value: object): boolean {
+  const prototype: unknown = Object.getPrototypeOf(value);
+  return prototype === Object.prototype || prototype === null;
 }
 
 function homogeneousArray(values: unknown[]): AttributeValue | undefined {

@@ -1,3 +1,4 @@
+import { writeSync } from 'node:fs';
 import { diag } from '@opentelemetry/api';
 
 /**
@@ -20,14 +21,15 @@ export interface ProblemCounts {
   warnings: number;
 }
 
-// Without an onError callback, this many problems become process warnings. Later
+// Without an onError callback, this many problems are written to stderr. Later
 // ones are only counted, so that a loop with a bad value cannot flood stderr.
 const DEFAULT_WARNING_LIMIT = 10;
 
 /**
  * Routes the SDK's problem reports: strict mode throws, `onError` gets the error,
- * and without either the first ten become Node.js process warnings (code
- * FACTORY_TELEMETRY, printed to stderr unless the host turned warnings off).
+ * and without either the first ten are written to stderr as
+ * `(factory-telemetry) warning: ...` lines. The write is synchronous, unlike
+ * process.emitWarning, so a report made just before process.exit is not lost.
  * A throwing `onError` is caught, because the SDK must never throw into the host.
  */
 export class Reporter {
@@ -54,9 +56,15 @@ export class Reporter {
     this.emit(message);
   }
 
-  private emit(message: string): void {
+  /** Reports a problem found where throwing is never right, such as at process exit, even in strict mode. */
+  warnAtExit(message: string): void {
+    this.counts.warnings += 1;
+    this.emit(message, false);
+  }
+
+  private emit(message: string, mayThrow = true): void {
     const error = new FactoryTelemetryError(message);
-    if (this.strict) throw error;
+    if (this.strict && mayThrow) throw error;
     if (this.onError === undefined) {
       this.emitProcessWarning(message);
       return;
@@ -76,9 +84,9 @@ export class Reporter {
         ? `${message} Further problems are only counted in stats(); pass onError to see them all.`
         : message;
     try {
-      process.emitWarning(text, { type: 'FactoryTelemetryWarning', code: 'FACTORY_TELEMETRY' });
+      writeSync(2, `(factory-telemetry) warning: ${text}\n`);
     } catch {
-      // Guards against a host that replaced process.emitWarning with one that throws.
+      // stderr may be closed; the problem is still counted.
     }
   }
 }

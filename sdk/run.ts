@@ -47,6 +47,8 @@ export interface RunServices {
   attributeValueLengthLimit: number | undefined;
   /** Whether to record one redacted line of failed CI output. */
   recordFailureMessages: boolean;
+  /** Registers a long-lived span that must be ended if the process exits first; returns the deregistration. */
+  trackOpen(span: Span): () => void;
 }
 
 /**
@@ -68,12 +70,14 @@ export class Run {
   private readonly identity: Attributes;
   private readonly parent: Context;
   private readonly rootSpan: Span | undefined;
+  private untrackRoot: (() => void) | undefined;
   private executionSpan: Span | undefined;
+  private untrackExecution: (() => void) | undefined;
   private executionEnd = 0;
   private highestAttempt = 0;
   private readonly attempts = new Map<number, AttemptRecord>();
   /** Last verification result of each attempt, also for attempts verified without a handle. */
-  private readonly verifications = new Map<number, { failed: boolean; passed: boolean; signature: string | undefined }>();
+  private readonly verifications = new Map<number, { failed: boolean; passed: boolean; signature: string | undefined; failureClass: string | undefined }>();
   private humanModified: boolean | undefined;
   private contextComplete: boolean | undefined;
   private reviewRecorded = false;
@@ -102,6 +106,7 @@ export class Run {
     if (root.start && !this.inert) {
       this.rootStartMillis = root.startTime?.getTime() ?? Date.now();
       this.rootSpan = this.startRootSpan(root.startTime, root.attributes ?? {});
+      this.untrackRoot = services.trackOpen(this.rootSpan);
       this.parent = trace.setSpan(ROOT_CONTEXT, this.rootSpan);
     } else {
       this.parent = trace.setSpanContext(ROOT_CONTEXT, {
@@ -134,7 +139,8 @@ export class Run {
       this.contextComplete = value.complete;
     }
 
-    const span = this.startSpan(sc.SPAN_CONTEXT, this.parent, value.startTime, attributes);
+    // Given only an end time, the context span is a point at that time.
+    const span = this.startSpan(sc.SPAN_CONTEXT, this.parent, value.startTime ?? value.endTime, attributes);
     span.end(value.endTime ?? value.startTime);
   }
 
@@ -161,7 +167,10 @@ export class Run {
       // The feedback this attempt received is the previous attempt's CI output.
       [sc.ATTR_FACTORY_FEEDBACK_SPECIFIC]: this.attempts.get(number - 1)?.verification?.feedbackSpecific,
     });
-    const attempt = new Attempt(span, number, this.attemptHost(), { startMillis: value.startTime?.getTime() ?? Date.now() });
+    const attempt = new Attempt(span, number, this.attemptHost(), {
+      startMillis: value.startTime?.getTime() ?? Date.now(),
+      untrack: this.services.trackOpen(span),
+    });
     this.attempts.set(number, attempt.state);
     return attempt;
   }
@@ -193,7 +202,7 @@ export class Run {
     if (this.inert) return;
     const value = validate(verificationSchema, input, 'recordVerification', this.services.reporter);
     if (value === undefined) return;
-    this.recordVerificationSpan(value, this.parent, undefined);
+    this.recordVerificationSpan(value, this.parent);
   }
 
   /**
@@ -308,7 +317,7 @@ export class Run {
       [sc.ATTR_FACTORY_OUTCOME_ATTEMPTS]: attempts,
       [sc.ATTR_FACTORY_OUTCOME_COST_USD]: value.costUsd ?? this.attemptCostTotal(),
       [sc.ATTR_FACTORY_REVIEW_HUMAN_MODIFIED]: humanModified,
-      [sc.ATTR_FACTORY_CONTEXT_COMPLETE]: this.contextComplete,
+      [sc.ATTR_FACTORY_CONTEXT_COMPLETE]: value.contextComplete ?? this.contextComplete,
     });
     span.end(value.at);
   }
@@ -331,10 +340,13 @@ export class Run {
       }
     }
     if (this.executionSpan !== undefined) this.executionSpan.end(this.executionEnd || undefined);
+    this.untrackExecution?.();
     this.rootSpan?.end(end);
+    this.untrackRoot?.();
   }
 
-  private recordVerificationSpan(value: AttemptVerification & { attempt: number }, parent: Context, attemptSpan: Span | undefined): void {
+  // Records the verification span and returns the facts that also belong on its attempt's span.
+  private recordVerificationSpan(value: AttemptVerification & { attempt: number }, parent: Context): Attributes {
     const previous = this.verifications.get(value.attempt - 1);
     const facts = verificationFacts(
       value,
@@ -342,34 +354,34 @@ export class Run {
       this.services.recordFailureMessages,
     );
 
-    const result = { failed: facts.failed, passed: value.result === 'success', signature: facts.signature };
+    const result = { failed: facts.failed, passed: value.result === 'success', signature: facts.signature, failureClass: facts.failureClass };
     this.verifications.set(value.attempt, result);
     const record = this.attempts.get(value.attempt);
     if (record !== undefined) record.verification = { ...result, feedbackSpecific: facts.feedbackSpecific };
 
-    const span = this.startSpan(sc.SPAN_VERIFICATION, parent, value.startTime, facts.attributes);
+    // Given only an end time, the verification span is a point at that time.
+    const span = this.startSpan(sc.SPAN_VERIFICATION, parent, value.startTime ?? value.endTime, facts.attributes);
     if (facts.failed) span.setStatus({ code: SpanStatusCode.ERROR, message: `verification ${value.result}` });
     span.end(value.endTime ?? value.startTime);
 
-    if (attemptSpan !== undefined) {
-      // On an attempt span, factory.feedback.* describes the feedback the attempt
-      // received, not the output of its own verification.
-      const {
-        [sc.ATTR_FACTORY_ATTEMPT_NUMBER]: _number,
-        [sc.ATTR_CICD_PIPELINE_NAME]: _pipeline,
-        [sc.ATTR_FACTORY_FEEDBACK_SPECIFIC]: _specific,
-        [sc.ATTR_FACTORY_FEEDBACK_REASONS]: _reasons,
-        ...onAttempt
-      } = facts.attributes;
-      attemptSpan.setAttributes(this.limit(onAttempt));
-    }
+    // On an attempt span, factory.feedback.* describes the feedback the attempt
+    // received, not the output of its own verification.
+    const {
+      [sc.ATTR_FACTORY_ATTEMPT_NUMBER]: _number,
+      [sc.ATTR_CICD_PIPELINE_NAME]: _pipeline,
+      [sc.ATTR_FACTORY_FEEDBACK_SPECIFIC]: _specific,
+      [sc.ATTR_FACTORY_FEEDBACK_REASONS]: _reasons,
+      ...onAttempt
+    } = facts.attributes;
+    return onAttempt;
   }
 
   private attemptHost(): AttemptHost {
     return {
       reporter: this.services.reporter,
       previous: (number) => this.attempts.get(number - 1),
-      recordVerification: (input, parent, attemptSpan) => this.recordVerificationSpan(input, parent, attemptSpan),
+      recordVerification: (input, parent) => this.recordVerificationSpan(input, parent),
+      limit: (attributes) => this.limit(attributes),
       onEnd: (_record, endMillis) => {
         this.executionEnd = Math.max(this.executionEnd, endMillis);
       },
@@ -386,7 +398,8 @@ export class Run {
     const span = withStagedIds(this.ids.traceId, this.ids.rootSpanId, () =>
       tracer.startSpan(
         sc.SPAN_RUN,
-        { kind: SpanKind.INTERNAL, startTime, attributes: this.limit({ ...attributes, ...this.identity }) },
+        // The run's own attributes come first, so that a span attribute count limit drops custom ones.
+        { kind: SpanKind.INTERNAL, startTime, attributes: this.limit({ ...this.identity, ...withoutKeys(attributes, this.identity) }) },
         ROOT_CONTEXT,
       ),
     );
@@ -404,6 +417,7 @@ export class Run {
   private ensureExecutionSpan(startTime: Date | undefined): Span {
     if (this.executionSpan === undefined) {
       this.executionSpan = this.startSpan(sc.SPAN_EXECUTION, this.parent, startTime, {});
+      this.untrackExecution = this.services.trackOpen(this.executionSpan);
     }
     return this.executionSpan;
   }
@@ -421,6 +435,14 @@ export class Run {
   private limit(attributes: Attributes): Attributes {
     return limitAttributeValues(attributes, this.services.attributeValueLengthLimit);
   }
+}
+
+function withoutKeys(attributes: Attributes, exclude: Attributes): Attributes {
+  const result: Attributes = {};
+  for (const [key, value] of Object.entries(attributes)) {
+    if (!(key in exclude)) result[key] = value;
+  }
+  return result;
 }
 
 function withoutUndefined(attributes: Attributes): Attributes {

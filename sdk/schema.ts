@@ -118,7 +118,12 @@ const verificationFields = {
    * The CI output the attempt got back. Used only to compute the failure
    * signature, class and feedback specificity; never recorded.
    */
-  output: z.string().max(64 * 1024 * 1024).optional(),
+  output: z
+    .union([z.string(), z.instanceof(Uint8Array).transform((bytes) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'))], {
+      error: 'expected the CI output as a string or a Buffer',
+    })
+    .pipe(z.string().max(64 * 1024 * 1024, 'expected at most 64 MiB of CI output'))
+    .optional(),
   /** A failure signature computed elsewhere (e.g. by `failureSignature`); overrides `output`. */
   signature: label(128).optional(),
   /** The previous attempt's signature, when another process recorded it; `null` when it passed. */
@@ -182,6 +187,8 @@ export const outcomeSchema = z.object({
   humanModified: z.boolean().optional(),
   /** Total AI cost of the run in US dollars; default the sum of the attempts' costs recorded in this process. */
   costUsd: z.number().finite().nonnegative('expected 0 or more').optional(),
+  /** Whether the run's context was complete; default what recordContext said in this process. */
+  contextComplete: z.boolean().optional(),
 });
 
 export type RunIdentity = z.input<typeof runIdentitySchema>;

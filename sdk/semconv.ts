@@ -24,6 +24,8 @@ export const SPAN_OUTCOME = 'factory.outcome';
 
 // On every span of a run.
 export const ATTR_FACTORY_RUN_ID = 'factory.run.id';
+/** Set on a span that the SDK ended because the process exited first. */
+export const ATTR_FACTORY_SPAN_INTERRUPTED = 'factory.span.interrupted';
 
 // Stage A, change identity (copied onto every span of the run).
 export const ATTR_VCS_REPOSITORY_NAME = 'vcs.repository.name';

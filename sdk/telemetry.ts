@@ -1,5 +1,6 @@
 import {
   ProxyTracerProvider,
+  SpanStatusCode,
   trace,
   type Span,
   type Tracer,
@@ -25,6 +26,9 @@ import * as sc from './semconv.js';
 import { validate } from './validate.js';
 
 const TRACER_NAME = 'factory-telemetry';
+// OpenTelemetry keeps 128 attributes per span by default; this leaves room for
+// the run's own attributes, which must never be crowded out.
+const MAX_CUSTOM_ATTRIBUTES = 64;
 const TRACER_VERSION = '0.1.0';
 
 export interface FactoryTelemetryOptions {
@@ -35,7 +39,7 @@ export interface FactoryTelemetryOptions {
   serviceName?: string;
   /** Throw a FactoryTelemetryError on invalid input instead of reporting it. Default: false. For tests. */
   strict?: boolean;
-  /** Receives every problem report. Default: OpenTelemetry's `diag.error`. */
+  /** Receives every problem report. Default: the first 10 are written to stderr, later ones only counted. */
   onError?: ErrorHandler;
   /** Record through this provider. Default: the global provider if one is registered, else the SDK's own. */
   tracerProvider?: ApiTracerProvider;
@@ -64,6 +68,8 @@ export interface TelemetryStats {
   export?: ExportStats;
   /** Spans that the tracer provider did not record (its sampler dropped them). */
   unrecordedSpans: number;
+  /** Open spans that the SDK ended at process exit, marked `factory.span.interrupted`. */
+  interruptedSpans: number;
 }
 
 /**
@@ -84,6 +90,9 @@ export class FactoryTelemetry {
   private readonly recordFailureMessages: boolean;
   private unrecordedSpans = 0;
   private unrecordedReported = false;
+  /** Root, execution and attempt spans not ended yet, ended at exit so that they are not lost. */
+  private readonly openSpans = new Set<Span>();
+  private interruptedSpans = 0;
 
   constructor(input?: FactoryTelemetryOptions) {
     const { options, problem } = readOptions(input);
@@ -111,6 +120,7 @@ export class FactoryTelemetry {
         metricsTarget: metrics.target,
         serviceName,
         onError: (error) => this.reporter.warn(error.message),
+        beforeExitFlush: () => this.endOpenSpans(),
       });
     } catch (error) {
       // Only an unusable target URL gets here; the SDK then records nothing.
@@ -148,7 +158,16 @@ export class FactoryTelemetry {
     const runId = value.runId ?? newRunId();
     const extra = flattenAttributes(value.attributes ?? {});
     if (extra.skipped.length > 0) {
-      this.reporter.droppedFields(extra.skipped.length, `startRun: attributes ${extra.skipped.join(', ')} have values that cannot be encoded (a function, a symbol, NaN or a cycle); they were dropped.`);
+      this.reporter.droppedFields(
+        extra.skipped.length,
+        `startRun: attributes ${extra.skipped.join(', ')} have values that cannot be encoded (a function, a symbol, NaN, a cycle, binary data or a class instance) and were dropped.`,
+      );
+    }
+    const keys = Object.keys(extra.attributes);
+    if (keys.length > MAX_CUSTOM_ATTRIBUTES) {
+      const dropped = keys.slice(MAX_CUSTOM_ATTRIBUTES);
+      for (const key of dropped) delete extra.attributes[key];
+      this.reporter.droppedFields(dropped.length, `startRun: ${keys.length} custom attributes, more than ${MAX_CUSTOM_ATTRIBUTES}; ${dropped.length} were dropped, starting with ${dropped[0]}.`);
     }
     return new Run(this.services(), runId, deriveRunIds(runId), identityAttributes(value), {
       start: true,
@@ -176,6 +195,7 @@ export class FactoryTelemetry {
       problems: { ...this.reporter.counts },
       export: this.processor?.stats(),
       unrecordedSpans: this.unrecordedSpans,
+      interruptedSpans: this.interruptedSpans,
     };
   }
 
@@ -204,7 +224,26 @@ export class FactoryTelemetry {
       checkRecording: (span: Span, name: string, runId: string) => this.checkRecording(span, name, runId),
       attributeValueLengthLimit: this.attributeValueLengthLimit,
       recordFailureMessages: this.recordFailureMessages,
+      trackOpen: (span: Span) => {
+        this.openSpans.add(span);
+        return () => this.openSpans.delete(span);
+      },
     };
+  }
+
+  // Ends the spans of runs still open when the process exits, marked as
+  // interrupted, so that the exit flush delivers them instead of losing them.
+  private endOpenSpans(): void {
+    if (this.openSpans.size === 0) return;
+    const count = this.openSpans.size;
+    for (const span of this.openSpans) {
+      span.setAttribute(sc.ATTR_FACTORY_SPAN_INTERRUPTED, true);
+      span.setStatus({ code: SpanStatusCode.ERROR, message: 'the process exited before the span ended' });
+      span.end();
+    }
+    this.openSpans.clear();
+    this.interruptedSpans += count;
+    this.reporter.warnAtExit(`${count} spans of runs still open when the process exited were ended and marked factory.span.interrupted.`);
   }
 
   private checkRecording(span: Span, name: string, runId: string): void {

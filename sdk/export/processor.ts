@@ -68,6 +68,12 @@ export interface ExitSafeSpanProcessorOptions {
    * are ignored.
    */
   onError?: (error: Error) => void;
+  /**
+   * Called once, synchronously, when the process exits or gets SIGTERM or SIGINT,
+   * before the final flush; spans it ends are part of that flush. The SDK uses it
+   * to end the spans of runs that were still open. Exceptions are ignored.
+   */
+  beforeExitFlush?: () => void;
 }
 
 /**
@@ -171,6 +177,8 @@ export class ExitSafeSpanProcessor implements SpanProcessor {
   private readonly maxRetryDurationMillis: number;
   private readonly exitTimeoutMillis: number;
   private readonly onError: (error: Error) => void;
+  private readonly beforeExitFlush: (() => void) | undefined;
+  private beforeExitFlushCalled = false;
   /** Target URL without credentials and query, safe to print. */
   private readonly endpointForMessages: string;
   private readonly serializer: typeof ProtobufTraceSerializer;
@@ -228,6 +236,7 @@ export class ExitSafeSpanProcessor implements SpanProcessor {
    */
   constructor(options: ExitSafeSpanProcessorOptions) {
     this.onError = options.onError ?? ((error) => diag.error(error.message));
+    this.beforeExitFlush = options.beforeExitFlush;
     const problems: string[] = [];
 
     const url = parseHttpUrl(options.target.url);
@@ -769,6 +778,14 @@ export class ExitSafeSpanProcessor implements SpanProcessor {
    * no asynchronous code runs any more. Never throws.
    */
   private flushSync(): void {
+    if (!this.beforeExitFlushCalled) {
+      this.beforeExitFlushCalled = true;
+      try {
+        this.beforeExitFlush?.();
+      } catch {
+        // The hook belongs to the SDK's own code; an exit must not fail because of it.
+      }
+    }
     try {
       this.exitDeadline ??= Date.now() + this.exitTimeoutMillis;
       // Keep part of the exit time for the self-metrics, which report spans lost at

@@ -1,6 +1,7 @@
 import type { FailureClass } from '../semconv.js';
 import { scanLines } from './scan.js';
 import { extractTestIds } from './test-ids.js';
+import { gated, mayMatch, wordsOf, type GatedPattern } from './words.js';
 
 /**
  * The failure classes that CI output can show. `requirements_gap` and
@@ -11,140 +12,146 @@ export type CiFailureClass = Exclude<FailureClass, 'requirements_gap' | 'review_
 // Every pattern runs on the scanned lines joined by "\n", with the m flag where it
 // anchors to a line. Whitespace is written [ \t], never \s, so that no repeat
 // crosses a line break, and no pattern repeats a group that can match the same
-// text two ways, so matching stays linear.
+// text two ways, so matching stays linear. Each pattern comes with the words that
+// every match of it contains (see words.ts), and runs only when the output has one.
 
 const MERGE_CONFLICT = [
-  /^CONFLICT \([^)\n]*\): /m,
-  /\bAutomatic merge failed\b/,
-  /\bMerge conflict in\b/,
-  /\bcould not apply [0-9a-f]{7,}/,
-  /\bResolve all conflicts manually\b/,
-  /\bMerging is not possible because you have unmerged files\b/,
-  /\bThis branch has conflicts that must be resolved\b/,
+  gated(/^CONFLICT \([^)\n]*\): /m, 'conflict'),
+  gated(/\bAutomatic merge failed\b/, 'automatic'),
+  gated(/\bMerge conflict in\b/, 'conflict'),
+  gated(/\bcould not apply [0-9a-f]{7,}/, 'apply'),
+  gated(/\bResolve all conflicts manually\b/, 'conflicts'),
+  gated(/\bMerging is not possible because you have unmerged files\b/, 'merging'),
+  gated(/\bThis branch has conflicts that must be resolved\b/, 'conflicts'),
 ];
 
 const INFRASTRUCTURE = [
   // Disk
-  /\bNo space left on device\b/i,
-  /\bENOSPC\b/,
-  /\bDisk quota exceeded\b/i,
+  gated(/\bNo space left on device\b/i, 'device'),
+  gated(/\bENOSPC\b/, 'enospc'),
+  gated(/\bDisk quota exceeded\b/i, 'quota'),
   // Network, while fetching dependencies or images
-  /\bECONNRESET\b/,
-  /\bETIMEDOUT\b/,
-  /\bgetaddrinfo (?:ENOTFOUND|EAI_AGAIN)\b/,
-  /\bEAI_AGAIN\b/,
-  /\bCould not resolve host\b/i,
-  /\bTemporary failure in name resolution\b/i,
-  /\bConnection reset by peer\b/i,
-  /\bConnection timed out\b/i,
-  /\bTLS handshake timeout\b/i,
-  /\bi\/o timeout\b/,
-  /\bnetwork is unreachable\b/i,
-  /\bnpm (?:ERR!|error) network\b/,
-  /\bMax retries exceeded with url\b/,
-  /\bReadTimeoutError\b/,
-  /\bspurious network error\b/,
-  /\bfailed to download from\b/,
-  /\b50[234] (?:Service Unavailable|Bad Gateway|Gateway Time-?out)\b/i,
+  gated(/\bECONNRESET\b/, 'econnreset'),
+  gated(/\bETIMEDOUT\b/, 'etimedout'),
+  gated(/\bgetaddrinfo (?:ENOTFOUND|EAI_AGAIN)\b/, 'getaddrinfo'),
+  gated(/\bEAI_AGAIN\b/, 'eai_again'),
+  gated(/\bCould not resolve host\b/i, 'resolve'),
+  gated(/\bTemporary failure in name resolution\b/i, 'resolution'),
+  gated(/\bConnection reset by peer\b/i, 'peer'),
+  gated(/\bConnection timed out\b/i, 'connection'),
+  gated(/\bTLS handshake timeout\b/i, 'handshake'),
+  gated(/\bi\/o timeout\b/, 'timeout'),
+  gated(/\bnetwork is unreachable\b/i, 'unreachable'),
+  gated(/\bnpm (?:ERR!|error) network\b/, 'npm'),
+  gated(/\bMax retries exceeded with url\b/, 'retries'),
+  gated(/\bReadTimeoutError\b/, 'readtimeouterror'),
+  gated(/\bspurious network error\b/, 'spurious'),
+  gated(/\bfailed to download from\b/, 'download'),
+  gated(/\b50[234] (?:Service Unavailable|Bad Gateway|Gateway Time-?out)\b/i, 'unavailable', 'gateway'),
   // Rate limits
-  /\b(?:API )?rate limit (?:exceeded|reached)\b/i,
-  /\bsecondary rate limit\b/i,
-  /\b429 Too Many Requests\b/i,
-  /\btoomanyrequests\b/i,
+  gated(/\b(?:API )?rate limit (?:exceeded|reached)\b/i, 'rate'),
+  gated(/\bsecondary rate limit\b/i, 'rate'),
+  gated(/\b429 Too Many Requests\b/i, 'requests'),
+  gated(/\btoomanyrequests\b/i, 'toomanyrequests'),
   // Container images
-  /\bError response from daemon\b/,
-  /\bfailed to pull image\b/i,
-  /\bpull access denied\b/i,
-  /\b(?:ErrImagePull|ImagePullBackOff)\b/,
+  gated(/\bError response from daemon\b/, 'daemon'),
+  gated(/\bfailed to pull image\b/i, 'image'),
+  gated(/\bpull access denied\b/i, 'denied'),
+  gated(/\b(?:ErrImagePull|ImagePullBackOff)\b/, 'errimagepull', 'imagepullbackoff'),
   // Lost or stopped runners
-  /\brunner has received a shutdown signal\b/i,
-  /\blost communication with the server\b/i,
-  /\brunner system failure\b/i,
-  /\bJob failed \(system failure\)/,
+  gated(/\brunner has received a shutdown signal\b/i, 'shutdown'),
+  gated(/\blost communication with the server\b/i, 'communication'),
+  gated(/\brunner system failure\b/i, 'system'),
+  gated(/\bJob failed \(system failure\)/, 'system'),
   // Processes killed by the kernel's OOM killer
-  /\bexit(?:ed)? (?:with )?(?:code|status) 137\b/i,
-  /\bOOMKilled\b/,
-  /\bOut of memory: Kill(?:ed)? process\b/i,
-  /^Killed$/m,
+  gated(/\bexit(?:ed)? (?:with )?(?:code|status) 137\b/i, '137'),
+  gated(/\bOOMKilled\b/, 'oomkilled'),
+  gated(/\bOut of memory: Kill(?:ed)? process\b/i, 'memory'),
+  gated(/^Killed$/m, 'killed'),
 ];
 
 const TIMEOUT = [
-  /\btimed out\b/i,
-  /\bTimeout (?:of )?\d+ ?ms exceeded\b/i,
-  /\bExceeded timeout of \d+ ?ms\b/i,
-  /\btimeout exceeded\b/i,
-  /\bdeadline exceeded\b/i,
-  /\bexceeded the maximum (?:execution )?time\b/i,
-  /\bmaximum time limit\b/i,
-  /\bexecution took longer than\b/i,
-  /\bTimeoutError\b/,
-  /\bFailed: Timeout\b/,
+  gated(/\btimed out\b/i, 'timed'),
+  gated(/\bTimeout (?:of )?\d+ ?ms exceeded\b/i, 'timeout'),
+  gated(/\bExceeded timeout of \d+ ?ms\b/i, 'timeout'),
+  gated(/\btimeout exceeded\b/i, 'timeout'),
+  gated(/\bdeadline exceeded\b/i, 'deadline'),
+  gated(/\bexceeded the maximum (?:execution )?time\b/i, 'maximum'),
+  gated(/\bmaximum time limit\b/i, 'maximum'),
+  gated(/\bexecution took longer than\b/i, 'longer'),
+  gated(/\bTimeoutError\b/, 'timeouterror'),
+  gated(/\bFailed: Timeout\b/, 'timeout'),
 ];
 
 // clippy reports through rustc, which ends with "could not compile" as it does
 // for a type error; these markers tell the two apart.
-const CLIPPY = [/\bclippy::[a-z_]+/, /\brust-clippy\b/];
-const RUSTC_GIVING_UP = /^error: (?:could not compile|aborting due to)/m;
+const CLIPPY = [gated(/\bclippy::[a-z_]+/, 'clippy'), gated(/\brust-clippy\b/, 'clippy')];
+const RUSTC_GIVING_UP = gated(/^error: (?:could not compile|aborting due to)/m, 'compile', 'aborting');
 
 const COMPILE = [
-  /\berror TS\d{4,5}\b/,
-  /^error\[E\d{4}\]/m,
-  /^\S+\.go:\d+:\d+: (?!.*\([a-z0-9-]+\)$)/m,
-  /\[(?:build|setup) failed\]/,
-  /\.java:\d+: error: /,
-  /\bCOMPILATION ERROR\b/,
-  /\bCompilation failed\b/i,
-  /^e: \S+\.kts?:/m,
-  /\.(?:c|cc|cpp|cxx|h|hpp|m|mm|swift):\d+:\d+: (?:fatal )?error: /,
-  /^\S+\.pyi?:\d+: error: /m,
-  /\b(?:SyntaxError|IndentationError|TabError): (?!.*\bJSON\b)/,
-  /\bERROR collecting /,
-  /\berrors? during collection\b/,
-  /\bTransform failed with \d+ errors?\b/,
-  /✘ \[ERROR\]/,
-  /\bModule not found: Error: Can't resolve\b/,
-  /\bCannot find module '[^'\n]*' from\b/,
-  /\bFailed to resolve import\b/,
-  /\bParsing error: /,
-  /\bsyntax error\b/i,
+  gated(/\berror TS\d{4,5}\b/, 'error'),
+  gated(/^error\[E\d{4}\]/m, 'error'),
+  gated(/^\S+\.go:\d+:\d+: (?!.*\([a-z0-9-]+\)$)/m, 'go'),
+  gated(/\[(?:build|setup) failed\]/, 'build', 'setup'),
+  gated(/\.java:\d+: error: /, 'java'),
+  gated(/\bCOMPILATION ERROR\b/, 'compilation'),
+  gated(/\bCompilation failed\b/i, 'compilation'),
+  gated(/^e: \S+\.kts?:/m, 'kt', 'kts'),
+  gated(/\.(?:c|cc|cpp|cxx|h|hpp|m|mm|swift):\d+:\d+: (?:fatal )?error: /, 'error'),
+  gated(/^\S+\.pyi?:\d+: error: /m, 'error'),
+  gated(/\b(?:SyntaxError|IndentationError|TabError): (?!.*\bJSON\b)/, 'syntaxerror', 'indentationerror', 'taberror'),
+  gated(/\bERROR collecting /, 'collecting'),
+  gated(/\berrors? during collection\b/, 'collection'),
+  gated(/\bTransform failed with \d+ errors?\b/, 'transform'),
+  gated(/✘ \[ERROR\]/, 'error'),
+  gated(/\bModule not found: Error: Can't resolve\b/, 'resolve'),
+  gated(/\bCannot find module '[^'\n]*' from\b/, 'module'),
+  gated(/\bFailed to resolve import\b/, 'import'),
+  gated(/\bParsing error: /, 'parsing'),
+  gated(/\bsyntax error\b/i, 'syntax'),
 ];
 
 const LINT = [
-  /^[ \t]+\d+:\d+[ \t]+(?:error|warning)[ \t]{2}\S/m,
-  /^✖ \d+ problems? \(/m,
-  /\bESLint found too many warnings\b/,
-  /^\S+\.pyi?:\d+:\d+: [A-Z]{1,3}\d{3,4}\b/m,
-  /^[ \t]*--> \S+\.pyi?:\d+:\d+/m,
-  /\[\*\] \d+ fixable with the\b/,
-  /^would reformat /m,
-  /\b\d+ files? would be reformatted\b/,
-  /\bYour code has been rated at\b/,
-  /^\S+\.go:\d+:\d+: .*\([a-z0-9-]+\)$/m,
-  /^\d+ issues?:$/m,
+  // [ \t]{2} after the severity: two spaces, two tabs or one of each.
+  gated(/^[ \t]+\d+:\d+[ \t]+(?:error|warning)[ \t]{2}\S/m, 'error', 'warning'),
+  gated(/^✖ \d+ problems? \(/m, 'problem', 'problems'),
+  gated(/\bESLint found too many warnings\b/, 'eslint'),
+  gated(/^\S+\.pyi?:\d+:\d+: [A-Z]{1,3}\d{3,4}\b/m, 'py', 'pyi'),
+  gated(/^[ \t]*--> \S+\.pyi?:\d+:\d+/m, 'py', 'pyi'),
+  gated(/\[\*\] \d+ fixable with the\b/, 'fixable'),
+  gated(/^would reformat /m, 'reformat'),
+  gated(/\b\d+ files? would be reformatted\b/, 'reformatted'),
+  gated(/\bYour code has been rated at\b/, 'rated'),
+  gated(/^\S+\.go:\d+:\d+: .*\([a-z0-9-]+\)$/m, 'go'),
+  gated(/^\d+ issues?:$/m, 'issue', 'issues'),
   ...CLIPPY,
-  /\bCode style issues (?:found|detected)\b/,
-  /\b\d+ offenses? detected\b/,
-  /\bSC\d{4}\b/,
-  /\bMD\d{3}\/[a-z-]+/,
+  gated(/\bCode style issues (?:found|detected)\b/, 'style'),
+  gated(/\b\d+ offenses? detected\b/, 'detected'),
+  // No fixed word: the code is part of the word, so these two always run.
+  gated(/\bSC\d{4}\b/),
+  gated(/\bMD\d{3}\/[a-z-]+/),
 ];
 
 const TEST_FAILURE = [
-  /^=+ .*\b\d+ failed\b/m,
-  /\bshort test summary info\b/,
-  /^Tests:[ \t]+\d+ failed\b/m,
-  /^Test Suites:[ \t]+\d+ failed\b/m,
-  /^[ \t]*Tests?[ \t]+\d+ failed\b/m,
-  /^[ \t]*Test Files[ \t]+\d+ failed\b/m,
-  /^[ \t]*--- FAIL: /m,
-  /^FAIL[ \t]+\S+[ \t]+\d+(?:\.\d+)?s$/m,
-  /^test result: FAILED\b/m,
-  /\berror: test failed, to rerun pass\b/,
-  /^[ \t]*\d+ failing$/m,
-  /\bTests run: \d+, Failures: [1-9]/,
-  /\bThere (?:are|were) test failures\b/,
-  /\b\d+ examples?, [1-9]\d* failures?\b/,
-  /\bAssertionError\b/,
+  gated(/^=+ .*\b\d+ failed\b/m, 'failed'),
+  gated(/\bshort test summary info\b/, 'summary'),
+  gated(/^Tests:[ \t]+\d+ failed\b/m, 'failed'),
+  gated(/^Test Suites:[ \t]+\d+ failed\b/m, 'failed'),
+  gated(/^[ \t]*Tests?[ \t]+\d+ failed\b/m, 'failed'),
+  gated(/^[ \t]*Test Files[ \t]+\d+ failed\b/m, 'failed'),
+  gated(/^[ \t]*--- FAIL: /m, 'fail'),
+  gated(/^FAIL[ \t]+\S+[ \t]+\d+(?:\.\d+)?s$/m, 'fail'),
+  gated(/^test result: FAILED\b/m, 'failed'),
+  gated(/\berror: test failed, to rerun pass\b/, 'rerun'),
+  gated(/^[ \t]*\d+ failing$/m, 'failing'),
+  gated(/\bTests run: \d+, Failures: [1-9]/, 'failures'),
+  gated(/\bThere (?:are|were) test failures\b/, 'failures'),
+  gated(/\b\d+ examples?, [1-9]\d* failures?\b/, 'failure', 'failures'),
+  gated(/\bAssertionError\b/, 'assertionerror'),
 ];
+
+/** @internal The patterns of each class that `classifyFailure` tests, in its order of precedence. */
+export const CLASS_RULES = { MERGE_CONFLICT, INFRASTRUCTURE, TIMEOUT, CLIPPY, RUSTC_GIVING_UP, COMPILE, LINT, TEST_FAILURE } as const;
 
 /**
  * Maps CI output to a failure class.
@@ -161,22 +168,32 @@ export function classifyFailure(output: string): CiFailureClass {
   return classifyFailureLines(scanLines(output));
 }
 
-/** @internal `classifyFailure` of output that `scanLines` already split, for callers that run several analyses. */
-export function classifyFailureLines(lines: readonly string[]): CiFailureClass {
+/**
+ * @internal `classifyFailure` of output that `scanLines` already split, for
+ * callers that run several analyses. `words` are the output's `wordsOf(lines)`.
+ */
+export function classifyFailureLines(lines: readonly string[], words: ReadonlySet<string> = wordsOf(lines)): CiFailureClass {
   const text = lines.join('\n');
   if (text.trim().length === 0) return 'other';
 
-  if (matchesAny(MERGE_CONFLICT, text)) return 'merge_conflict';
-  if (matchesAny(INFRASTRUCTURE, text)) return 'infrastructure';
-  if (matchesAny(TIMEOUT, text)) return 'timeout';
+  if (matchesAny(MERGE_CONFLICT, text, words)) return 'merge_conflict';
+  if (matchesAny(INFRASTRUCTURE, text, words)) return 'infrastructure';
+  if (matchesAny(TIMEOUT, text, words)) return 'timeout';
 
-  const clippy = matchesAny(CLIPPY, text);
-  if (matchesAny(COMPILE, text) || (!clippy && RUSTC_GIVING_UP.test(text))) return 'compile_error';
-  if (matchesAny(LINT, text)) return 'lint';
-  if (matchesAny(TEST_FAILURE, text) || extractTestIds(lines).length > 0) return 'test_failure';
+  if (matchesAny(COMPILE, text, words)) return 'compile_error';
+  if (matches(RUSTC_GIVING_UP, text, words) && !matchesAny(CLIPPY, text, words)) return 'compile_error';
+  if (matchesAny(LINT, text, words)) return 'lint';
+  if (matchesAny(TEST_FAILURE, text, words) || extractTestIds(lines).length > 0) return 'test_failure';
   return 'other';
 }
 
-function matchesAny(patterns: readonly RegExp[], text: string): boolean {
-  return patterns.some((pattern) => pattern.test(text));
+function matchesAny(rules: readonly GatedPattern[], text: string, words: ReadonlySet<string>): boolean {
+  for (const candidate of rules) {
+    if (matches(candidate, text, words)) return true;
+  }
+  return false;
+}
+
+function matches(candidate: GatedPattern, text: string, words: ReadonlySet<string>): boolean {
+  return mayMatch(candidate, words) && candidate.pattern.test(text);
 }

@@ -23,6 +23,10 @@ export type RedactionKind =
   | 'secret'
   | 'token'
   | 'api_key'
+  | 'connection_string_key'
+  | 'slack_webhook'
+  | 'cookie'
+  | 'basic_auth'
   | 'email';
 
 /** Text with its secrets replaced, and how many spans were replaced. */
@@ -60,14 +64,25 @@ const TOKEN_RULES: readonly TokenRule[] = [
   { kind: 'google_api_key', pattern: /(?<![\w-])AIza[0-9A-Za-z_-]{30,}/g },
   { kind: 'npm_token', pattern: /(?<![\w-])npm_[A-Za-z0-9]{30,}/g },
   { kind: 'jwt', pattern: /(?<![\w-])eyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*/g },
+  // Azure storage and Service Bus connection strings, and SAS signatures.
+  { kind: 'connection_string_key', pattern: /(?<=(?:AccountKey|SharedAccessKey)=|[?&]sig=)[A-Za-z0-9+/%=]{8,}/gi },
+  { kind: 'slack_webhook', pattern: /hooks\.slack\.com\/services\/[A-Za-z0-9/]{8,}/g },
+  // Cookie headers carry session tokens; the whole value goes.
+  { kind: 'cookie', pattern: /(?<=(?:^|[\s"'])(?:Set-)?Cookie:[ \t]*)[^\r\n"']+/gim },
+  // curl -u user:password and --user user:password.
+  { kind: 'basic_auth', pattern: /(?<=(?:^|\s)(?:-u|--user)[ \t]+["']?)[^\s"':]+:[^\s"']+/g },
 ];
 
 const PEM_BEGIN = /-----BEGIN [A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----/g;
 const PEM_END = '-----END ';
+const ANSI_ESCAPE = /\u001b\[[0-9;?]*[ -\/]*[@-~]/g;
 
 // scheme://user:password@host: the user information up to the last "@" before
 // the path.
-const URL_CREDENTIALS = /(?<![A-Za-z0-9+.-])[A-Za-z][A-Za-z0-9+.-]{0,30}:\/\/([^\s/?#@:"'<>]*:[^\s/?#"'<>]*)@/dg;
+// The password may contain "/", "?", "#" and "@", so it runs to the last "@"
+// before whitespace or a quote. Both parts are bounded, so that a long line
+// without "@" costs linear time.
+const URL_CREDENTIALS = /(?<![A-Za-z0-9+.-])[A-Za-z][A-Za-z0-9+.-]{0,30}:\/\/([^\s/?#@:"'<>]{0,256}:[^\s"'<>]{0,256})@/dg;
 
 // "Bearer <token>" outside an Authorization header (which the assignment rule
 // covers), as in curl commands and logged request options.
@@ -111,7 +126,10 @@ const RANK_EMAIL = 4;
  * is left. The whole text is scanned, in time linear in its length. Values that
  * CI already masked as `***` are kept.
  */
-export function redactSecrets(text: string): RedactionResult {
+export function redactSecrets(input: string): RedactionResult {
+  // ANSI colour codes can sit between a key and its value, and JSON escaped into
+  // a string hides the quotes the rules look for; both are removed first.
+  const text = input.replace(ANSI_ESCAPE, '').replace(/\\(["'])/g, '$1');
   const spans: Span[] = [];
   collectPrivateKeys(text, spans);
   collectTokens(text, spans);

@@ -43,6 +43,27 @@ describe('a short-lived harness process', () => {
     await stack?.stop();
   });
 
+  it('ends and delivers the spans a run left open at exit', async () => {
+    for (let index = 0; index < 3; index += 1) {
+      const result = await runFixture({
+        RUN_ID: `interrupted-${index}`,
+        EXIT_MODE: 'exit-mid-attempt',
+        SERVICE_NAME: 'interrupted-harness',
+        OTEL_EXPORTER_OTLP_ENDPOINT: stack.info.otlpHttpEndpoint,
+      });
+      expect(result.code).toBe(0);
+      expect(result.stderr).toContain('marked factory.span.interrupted');
+    }
+    const expected = { 'factory.run': 3, 'factory.context': 3, 'factory.execution': 3, 'factory.attempt': 3 };
+    let actual: Record<string, number> = {};
+    await waitUntil(async () => {
+      const samples = await queryInstant(stack.info.prometheusUrl, 'sum by (span_name) (factory_span_calls_total{service_name="interrupted-harness"})');
+      actual = Object.fromEntries(samples.map((s) => [s.labels.span_name, s.value]));
+      return JSON.stringify(actual, Object.keys(expected).sort()) === JSON.stringify(expected, Object.keys(expected).sort());
+    }, 60_000);
+    expect(actual).toEqual(expected);
+  });
+
   it('keeps the exit code it would have without the SDK', () => {
     for (const exit of exits) expect(exit.code, exit.mode).toBe(exit.expected);
   });

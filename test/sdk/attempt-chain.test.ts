@@ -292,3 +292,88 @@ describe('stages twice', () => {
     expect(review.attributes['factory.review.rounds']).toBe(2);
   });
 });
+
+describe('fixes from a break-it review', () => {
+  it('takes context completeness from the outcome call', () => {
+    const { telemetry, spans } = memoryTelemetry();
+    telemetry.resumeRun('r', { model: 'm', complexity: 'standard' }).recordOutcome({ status: 'closed', contextComplete: true });
+    expect(spans()[0]!.attributes['factory.context.complete']).toBe(true);
+  });
+
+  it('keeps the identity when custom attributes are many', () => {
+    const { telemetry, spans, errors } = memoryTelemetry();
+    const attributes = Object.fromEntries(Array.from({ length: 130 }, (_, index) => [`custom.${index}`, index]));
+    telemetry.startRun({ ...identity, attributes }).end();
+    const root = spans()[0]!;
+    expect(root.attributes['factory.run.id']).toBe('run-42');
+    expect(root.attributes['gen_ai.request.model']).toBe('frontier-1');
+    expect(errors.map((e) => e.message).join('\n')).toContain('more than 64');
+  });
+
+  it('refuses binary data, Maps and Errors as attributes', () => {
+    const { telemetry, spans, errors } = memoryTelemetry();
+    telemetry
+      .startRun({ ...identity, attributes: { buffer: Buffer.from('secret!'), map: new Map([['a', 1]]), failure: new Error('x'), plain: { ok: 1 } } })
+      .end();
+    const root = spans()[0]!;
+    expect(Object.keys(root.attributes).filter((key) => key.startsWith('buffer') || key.startsWith('map') || key.startsWith('failure'))).toEqual([]);
+    expect(root.attributes['plain.ok']).toBe(1);
+    expect(errors[0]!.message).toContain('buffer, map, failure');
+  });
+
+  it('does not call a retry repeated after an infrastructure failure', async () => {
+    const { telemetry, spans } = memoryTelemetry();
+    const run = telemetry.startRun(identity);
+    const outage = 'npm ERR! network request to https://registry.example failed, reason: ECONNRESET';
+    await run.attempt((attempt) => attempt.recordVerification({ result: 'failure', output: outage }));
+    await run.attempt((attempt) => attempt.recordVerification({ result: 'failure', output: outage }));
+    const second = spans().filter((s) => s.name === 'factory.verification')[1]!;
+    expect(second.attributes['factory.failure.class']).toBe('infrastructure');
+    expect(second.attributes['factory.failure.repeated']).toBeUndefined();
+  });
+
+  it('keeps only the last verification on the attempt span', async () => {
+    const { telemetry, spans } = memoryTelemetry();
+    await telemetry.startRun(identity).attempt((attempt) => {
+      attempt.recordVerification({ result: 'failure', output: 'FAILED tests/test_a.py::test_x - AssertionError' });
+      attempt.recordVerification({ result: 'success' });
+    });
+    const attempt = spans().find((s) => s.name === 'factory.attempt')!;
+    expect(attempt.attributes['cicd.pipeline.result']).toBe('success');
+    expect(attempt.attributes['factory.failure.class']).toBeUndefined();
+    expect(attempt.attributes['factory.failure.signature']).toBeUndefined();
+  });
+
+  it('cuts the change hash and error type to the length limit', async () => {
+    const { telemetry, spans } = memoryTelemetry({ attributeValueLengthLimit: 16 });
+    const run = telemetry.startRun(identity);
+    await run.attempt((attempt) => attempt.setChange({ hash: 'a'.repeat(200) }));
+    class AVeryLongErrorNameThatGoesOnAndOn extends Error {}
+    await expect(run.attempt(() => Promise.reject(new AVeryLongErrorNameThatGoesOnAndOn()))).rejects.toBeInstanceOf(Error);
+    const attempts = spans().filter((s) => s.name === 'factory.attempt');
+    expect(String(attempts[0]!.attributes['factory.change.hash'])).toHaveLength(16);
+    expect(String(attempts[1]!.attributes['error.type']).length).toBeLessThanOrEqual(16);
+  });
+
+  it('returns an error whose name getter throws unchanged', async () => {
+    const { telemetry, spans } = memoryTelemetry();
+    const failure = Object.create(Error.prototype, { name: { get: () => { throw new Error('getter'); } } }) as Error;
+    await expect(telemetry.startRun(identity).attempt(() => Promise.reject(failure))).rejects.toBe(failure);
+    expect(spans().find((s) => s.name === 'factory.attempt')!.attributes['error.type']).toBe('Error');
+  });
+
+  it('accepts CI output as a Buffer', () => {
+    const { telemetry, spans, errors } = memoryTelemetry();
+    telemetry.resumeRun('r').recordVerification({ attempt: 1, result: 'failure', output: Buffer.from('FAILED tests/test_a.py::test_x - AssertionError') });
+    expect(errors).toEqual([]);
+    expect(spans()[0]!.attributes['factory.failure.class']).toBe('test_failure');
+  });
+
+  it('makes a span with only an end time a point', () => {
+    const { telemetry, spans } = memoryTelemetry();
+    telemetry.resumeRun('r').recordContext({ endTime: 1_000_000 });
+    const context = spans()[0]!;
+    expect(context.startTime).toEqual(context.endTime);
+    expect(context.startTime[0]).toBe(1000);
+  });
+});

@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import { CLASS_RULES } from '../../../sdk/failure/classify.js';
 import { classifyFailure, type CiFailureClass } from '../../../sdk/failure/index.js';
-import { TOOLS, linuxRunner, macLaptop } from './fixtures.js';
+import { scanLines } from '../../../sdk/failure/scan.js';
+import { extractTestIds } from '../../../sdk/failure/test-ids.js';
+import type { GatedPattern as ClassRule } from '../../../sdk/failure/words.js';
+import { TOOLS, linuxRunner, macLaptop, macLaptopRetry } from './fixtures.js';
 
 describe('classifyFailure per tool', () => {
   it.each(TOOLS)('$name is $failureClass', (tool) => {
@@ -131,5 +135,65 @@ describe('classifyFailure', () => {
 
   it('never returns review_rejected', () => {
     expect(classes).not.toContain('review_rejected');
+  });
+});
+
+// The classifier runs a pattern only when the output contains one of the
+// pattern's words. These tests check that the words never skip a pattern that
+// would match: on every output of this file and of the fixtures, each matching
+// pattern has one of its words in the output, and the class equals that of a
+// classifier that runs every pattern.
+
+function unfilteredClass(output: string): CiFailureClass {
+  const lines = scanLines(output);
+  const text = lines.join('\n');
+  if (text.trim().length === 0) return 'other';
+  const any = (rules: readonly ClassRule[]): boolean => rules.some((candidate) => candidate.pattern.test(text));
+
+  if (any(CLASS_RULES.MERGE_CONFLICT)) return 'merge_conflict';
+  if (any(CLASS_RULES.INFRASTRUCTURE)) return 'infrastructure';
+  if (any(CLASS_RULES.TIMEOUT)) return 'timeout';
+  if (any(CLASS_RULES.COMPILE) || (!any(CLASS_RULES.CLIPPY) && CLASS_RULES.RUSTC_GIVING_UP.pattern.test(text))) return 'compile_error';
+  if (any(CLASS_RULES.LINT)) return 'lint';
+  if (any(CLASS_RULES.TEST_FAILURE) || extractTestIds(lines).length > 0) return 'test_failure';
+  return 'other';
+}
+
+const CORPUS: Array<[string, string]> = [
+  ...[...CASES, ...PRECEDENCE].map(([name, output]): [string, string] => [name, output]),
+  ...TOOLS.flatMap((tool) =>
+    [linuxRunner, macLaptop, macLaptopRetry].flatMap((machine, index) => [
+      [`${tool.name} first, machine ${index}`, tool.output(machine, 'first')] as [string, string],
+      [`${tool.name} second, machine ${index}`, tool.output(machine, 'second')] as [string, string],
+    ]),
+  ),
+  ...TOOLS.map((tool): [string, string] => [`${tool.name} bare`, tool.bare]),
+  // U+212A (Kelvin sign) lowercases to "k", next to the word that the timeout pattern needs.
+  ['Kelvin sign before a word', 'step \u212Atimed out after 30s\n'],
+];
+
+const ALL_RULES: ClassRule[] = Object.values(CLASS_RULES).flatMap((rules) => (Array.isArray(rules) ? rules : [rules]));
+
+describe('classifyFailure word prefilter', () => {
+  it.each(CORPUS)('%s: same class as every pattern', (_name, output) => {
+    expect(classifyFailure(output)).toBe(unfilteredClass(output));
+  });
+
+  it.each(CORPUS)('%s: matching patterns have a word', (_name, output) => {
+    const text = scanLines(output).join('\n');
+    const words = new Set((text.match(/[A-Za-z0-9_]+/g) ?? []).map((word) => word.toLowerCase()));
+    const missing = ALL_RULES.filter(
+      (candidate) => candidate.words.length > 0 && candidate.pattern.test(text) && !candidate.words.some((word) => words.has(word)),
+    ).map((candidate) => candidate.pattern.source);
+    expect(missing).toEqual([]);
+  });
+
+  it('rule words are lowercase whole words', () => {
+    const invalid = ALL_RULES.flatMap((candidate) => candidate.words).filter((word) => !/^[a-z0-9_]+$/.test(word));
+    expect(invalid).toEqual([]);
+  });
+
+  it('Kelvin sign keeps the timeout', () => {
+    expect(classifyFailure('step \u212Atimed out after 30s\n')).toBe('timeout');
   });
 });

@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { feedbackSpecificity, SPECIFICITY_REASONS, type SpecificityReason } from '../../../sdk/failure/index.js';
-import { TOOLS, linuxRunner } from './fixtures.js';
+import { scanLines } from '../../../sdk/failure/scan.js';
+import { SPECIFICITY_PATTERNS } from '../../../sdk/failure/specificity.js';
+import { wordsOf, type GatedPattern } from '../../../sdk/failure/words.js';
+import { TOOLS, linuxRunner, macLaptop, macLaptopRetry } from './fixtures.js';
 
 describe('feedbackSpecificity per tool', () => {
   it.each(TOOLS)('$name failure is specific', (tool) => {
@@ -71,5 +74,38 @@ describe('feedbackSpecificity', () => {
 
   it('needs both sides of a two-line comparison', () => {
     expect(feedbackSpecificity('    Expected: 3\n').specific).toBe(false);
+  });
+});
+
+// feedbackSpecificity runs a pattern only when the output contains one of the
+// pattern's words. On every output of this file and of the fixtures, each
+// pattern that matches a line must have one of its words in the output.
+describe('feedbackSpecificity word prefilter', () => {
+  const corpus: Array<[string, string]> = [
+    ...REASONS.map(([name, output]): [string, string] => [name, output]),
+    ...NOT_SPECIFIC,
+    ...TOOLS.flatMap((tool) =>
+      [linuxRunner, macLaptop, macLaptopRetry].flatMap((machine, index) => [
+        [`${tool.name} first, machine ${index}`, tool.output(machine, 'first')] as [string, string],
+        [`${tool.name} second, machine ${index}`, tool.output(machine, 'second')] as [string, string],
+      ]),
+    ),
+    ...TOOLS.map((tool): [string, string] => [`${tool.name} bare`, tool.bare]),
+  ];
+  const patterns: GatedPattern[] = Object.values(SPECIFICITY_PATTERNS).flatMap((entry) => (Array.isArray(entry) ? entry : [entry]));
+
+  it.each(corpus)('%s: matching patterns have a word', (_name, output) => {
+    const lines = scanLines(output);
+    const words = wordsOf(lines);
+    const missing = patterns
+      .filter((candidate) => candidate.words.length > 0 && lines.some((line) => candidate.pattern.test(line)))
+      .filter((candidate) => !candidate.words.some((word) => words.has(word)))
+      .map((candidate) => candidate.pattern.source);
+    expect(missing).toEqual([]);
+  });
+
+  it('Kelvin sign keeps expected and actual', () => {
+    // U+212A lowercases to "k" and sits next to the word "expected".
+    expect(feedbackSpecificity('\u212Aexpected 3 to equal 4\n').reasons).toEqual(['expected_actual']);
   });
 });
