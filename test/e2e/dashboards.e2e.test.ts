@@ -6,13 +6,12 @@ import { join } from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { demoExportTargets } from '../../cli/commands/demo.js';
-import { DEMO_ARMS, simulateSmallFactory } from '../../cli/demo/small-factory.js';
+import { DEMO_ARMS } from '../../cli/demo/small-factory.js';
 import { queryInstant, queryScalar, waitUntil } from '../../cli/prometheus.js';
 import { BOARDS } from '../../dashboards/src/boards.js';
 import { expandGrafanaVariables } from '../../dashboards/src/promql.js';
 import { wilsonBound, wilsonBoundValue } from '../../dashboards/src/shared.js';
-import { FactoryTelemetry } from '../../sdk/index.js';
+import { recordDemoRuns, type DemoRuns } from './demo-runs.js';
 import { startTestStack } from './stack.js';
 
 const REPO = join(import.meta.dirname, '..', '..');
@@ -75,21 +74,17 @@ const queries = dashboardQueries();
 
 describe('dashboard queries against the real collector and Prometheus', () => {
   let stack: Awaited<ReturnType<typeof startTestStack>>;
-  let runs: Awaited<ReturnType<typeof simulateSmallFactory>>;
+  let runs: DemoRuns;
 
   beforeAll(async () => {
     stack = await startTestStack('dashboards');
-    const targets = demoExportTargets(stack.info.otlpHttpEndpoint, process.env);
-    const telemetry = new FactoryTelemetry({
+    runs = await recordDemoRuns({
+      otlpEndpoint: stack.info.otlpHttpEndpoint,
+      prometheusUrl: stack.info.prometheusUrl,
       serviceName: 'factory-telemetry-dashboards-e2e',
-      export: { target: targets.target, metricsTarget: targets.metricsTarget },
+      runs: RUNS,
+      seed: 11,
     });
-    runs = await simulateSmallFactory(telemetry, { runs: RUNS, seed: 11, now: new Date() });
-    await telemetry.shutdown();
-    expect(runs).toHaveLength(RUNS);
-
-    const counted = await waitUntil(async () => (await queryScalar(stack.info.prometheusUrl, 'factory:runs_resolved:increase_7d')) === RUNS, 120_000);
-    expect(counted, `factory:runs_resolved:increase_7d did not reach ${RUNS}`).toBe(true);
 
     // rate() of the collector's own counters needs two scrapes after the spans arrived.
     const scraped = await waitUntil(async () => (await queryInstant(stack.info.prometheusUrl, 'rate(otelcol_receiver_accepted_spans[5m])')).length > 0, 60_000);
