@@ -66,7 +66,7 @@ function exemplarPanel(title: string, selector: string, definition: string): Tim
   const expr = `histogram_quantile(0.9, sum by (le) (increase(factory_span_duration_seconds_bucket{${selector}}[1d])))`;
   return timeseriesPanel(
     title,
-    `histogram_quantile(0.9) over increase(factory_span_duration_seconds_bucket{${selector}}[1d]): the 90th percentile of the spans that ended in the day before each point, read from the raw span_metrics histogram so that Grafana can draw its exemplars. Each exemplar carries the trace_id of one span and opens that run in Tempo. ${definition} ${HISTOGRAM_NOTE} Over 1 day instead of 7 it reacts faster than the recording rules above and is noisier. ${NO_LABELS_NOTE}`,
+    `histogram_quantile(0.9) over increase(factory_span_duration_seconds_bucket{${selector}}[1d]): the 90th percentile of the spans that ended in the day before each point, read from the raw span_metrics histogram so that Grafana can draw its exemplars. Each exemplar carries the trace_id of one span and opens that run in Tempo. ${definition} ${HISTOGRAM_NOTE} Over 1 day instead of 7 it reacts faster than the recording rules above and is noisier. The raw histogram does carry the model, complexity, repository and team labels, but this board has no variables for them because its other panels read rules that keep only le; use Explore to filter exemplars by those labels.`,
     12,
   )
     .unit('s')

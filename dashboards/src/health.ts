@@ -78,7 +78,7 @@ function addCardinalityRow(builder: DashboardBuilder): void {
   builder.withPanel(
     countStat(
       'Factory series',
-      `count({__name__=~"factory_.*"}): the number of series whose metric name starts with factory_, raw span metrics and recording rules together, at each point. Each new value of a label on the span metrics (model, repository, team, experiment arm, failure class) adds series, and Prometheus memory grows with the count. ${NO_FILTER_NOTE}`,
+      `count({__name__=~"factory_.*"}): the number of raw series whose metric name starts with factory_ (span metrics, the cost and attempt sums, the SDK's own counters) at each point. Recording rules (named level:metric:operations) are not counted. Each new value of a label on the span metrics (model, repository, team, experiment arm, failure class) adds series, and Prometheus memory grows with the count. ${NO_FILTER_NOTE}`,
       8,
     ).withTarget(promQuery('A', 'count({__name__=~"factory_.*"})', 'series')),
   );
