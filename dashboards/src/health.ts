@@ -73,6 +73,29 @@ function addSdkRow(builder: DashboardBuilder): void {
   );
 }
 
+function addFunnelGapsRow(builder: DashboardBuilder): void {
+  builder.withRow(new RowBuilder('Runs stuck or missing a stage'));
+  builder.withPanel(
+    countStat(
+      'Runs started but not resolved, 7 days',
+      `sum(repository:factory_runs_started:increase_7d) - sum(repository:factory_runs_resolved:increase_7d): factory.run spans that ended in the last 7 days minus outcomes recorded in them. An estimate of runs stuck in the funnel with no outcome: outcomes are not matched to the week their run started, so growing volume raises it too. The FactoryRunsStuck alert uses the same rules over 28 days (docs/runbook.md). ${NO_FILTER_NOTE}`,
+      8,
+    ).withTarget(promQuery('A', 'sum(repository:factory_runs_started:increase_7d) - sum(repository:factory_runs_resolved:increase_7d)', 'open runs')),
+  );
+  const missing = (stage: string) =>
+    `clamp_min(factory:runs_resolved:increase_7d - on() sum(increase(factory_span_calls_total{span_name="${stage}"}[7d] anchored)), 0)`;
+  builder.withPanel(
+    countStat(
+      'Resolved runs without a stage, 7 days',
+      `factory:runs_resolved:increase_7d minus the context and review spans of factory_span_calls_total counted in the last 7 days (each run records one of each), and merged runs minus successful production deployments (factory:runs_merged:increase_7d - factory:deployments_succeeded:increase_7d), each at least 0. An estimate: spans of one run can fall into different windows. A value that stays above 0 means a process that never records that stage. ${NO_FILTER_NOTE}`,
+      16,
+    )
+      .withTarget(promQuery('A', missing('factory.context'), 'no context'))
+      .withTarget(promQuery('B', missing('factory.review'), 'no review'))
+      .withTarget(promQuery('C', 'clamp_min(factory:runs_merged:increase_7d - factory:deployments_succeeded:increase_7d, 0)', 'merged, not deployed')),
+  );
+}
+
 function addCardinalityRow(builder: DashboardBuilder): void {
   builder.withRow(new RowBuilder('Series cardinality'));
   builder.withPanel(
@@ -112,6 +135,7 @@ export function buildHealthDashboard(): Dashboard {
 
   addCollectorRow(builder);
   addSdkRow(builder);
+  addFunnelGapsRow(builder);
   addCardinalityRow(builder);
 
   return assignPanelIds(builder.build());

@@ -114,6 +114,8 @@ const RAW_METRIC_PANELS: Record<string, Record<string, string[]>> = {
     'Spans exported by the SDK': ['factory_sdk_spans_exported_total'],
     'Spans dropped by the SDK': ['factory_sdk_spans_dropped_total'],
     'Spans the SDK failed to export': ['factory_sdk_spans_failed_total'],
+    // No rule counts context spans or review spans of any state per 7 days.
+    'Resolved runs without a stage, 7 days': ['factory_span_calls_total'],
   },
 };
 
