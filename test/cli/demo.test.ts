@@ -1,21 +1,9 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 
 import { demoExportTargets, parseDemoArgs, runDemoCommand } from '../../cli/commands/demo.js';
+import { captureOutput } from './capture-output.js';
 import { startFakeBackend, type FakeBackend } from './fake-backend.js';
 
-function captureOutput() {
-  const stdout: string[] = [];
-  const stderr: string[] = [];
-  vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
-    stdout.push(String(chunk));
-    return true;
-  });
-  vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
-    stderr.push(String(chunk));
-    return true;
-  });
-  return { stdout: () => stdout.join(''), stderr: () => stderr.join('') };
-}
 
 const backends: FakeBackend[] = [];
 async function backend(options: Parameters<typeof startFakeBackend>[0] = {}): Promise<FakeBackend> {

@@ -9,6 +9,7 @@ import { recordSwebenchRuns, runImportCommand } from '../../cli/commands/import.
 import type { SwebenchRun } from '../../cli/import/swebench.js';
 import { FactoryIdGenerator } from '../../sdk/id-generator.js';
 import { FactoryTelemetry } from '../../sdk/index.js';
+import { captureOutput } from './capture-output.js';
 import { startFakeBackend } from './fake-backend.js';
 
 const HEADER = 'board,folder,model,instance_id,resolved,cost,api_calls,difficulty';
@@ -19,19 +20,6 @@ afterEach(() => {
   vi.unstubAllEnvs();
 });
 
-function captureOutput() {
-  const stdout: string[] = [];
-  const stderr: string[] = [];
-  vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
-    stdout.push(String(chunk));
-    return true;
-  });
-  vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
-    stderr.push(String(chunk));
-    return true;
-  });
-  return { stdout: () => stdout.join(''), stderr: () => stderr.join('') };
-}
 
 function writeCsv(name: string, text: string): string {
   const path = join(scratch, name);
