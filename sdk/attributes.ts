@@ -97,7 +97,7 @@ function encodeJson(value: unknown, key: string, out: Attributes, skipped: strin
 /**
  * Cuts string values, and strings inside arrays, to `limit` characters, as the
  * OpenTelemetry attribute value length limit requires. Applied by the SDK itself so
- * that the limit also holds with a host provider that sets none.
+ * that the limit also applies with a host provider that sets none.
  */
 export function limitAttributeValues(attributes: Attributes, limit: number | undefined): Attributes {
   if (limit === undefined) return attributes;

@@ -50,7 +50,7 @@ export class FactoryIdGenerator implements IdGenerator {
 // Every generator created in this process, held weakly so that a discarded
 // provider's generator can be collected. The SDK cannot see which generator a
 // host's provider uses, so it stages the ids in all of them around one startSpan
-// call and clears them right after; single-threaded JavaScript makes that safe.
+// call and clears them right after. Single-threaded JavaScript makes that safe.
 const activeGenerators = new Set<WeakRef<FactoryIdGenerator>>();
 
 /** Runs `start` with the ids staged in every FactoryIdGenerator of this process. */

@@ -3,7 +3,7 @@ import { createHash, randomUUID } from 'node:crypto';
 /**
  * Trace and span ids derived from a run id.
  *
- * Every process that knows a run's `factory.run.id` computes the same trace id and
+ * Every process that has a run's `factory.run.id` computes the same trace id and
  * the same root span id, so a CI job or a webhook handler days later can add spans
  * to the run without any shared state. The derivation is SHA-256 over a fixed
  * prefix and the run id: the first 16 bytes are the trace id, the next 8 bytes the

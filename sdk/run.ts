@@ -57,7 +57,7 @@ export interface RunServices {
  * `FactoryTelemetry.resumeRun` in any other process that has the run id.
  *
  * No method throws (except in strict mode): invalid input is reported and dropped
- * or corrected. docs/semantic-conventions.md says what recording a stage twice does.
+ * or corrected. docs/semantic-conventions.md describes what recording a stage twice does.
  */
 export class Run {
   /** The run's `factory.run.id`. */
@@ -265,8 +265,8 @@ export class Run {
    * Records stage G once the run resolves, and decides whether it was one-shot
    * and autonomous (see classifyOutcome). Facts this process did not record
    * itself (attempts, the first attempt's verification, human modification) must
-   * be passed in; a merged run without them is reported and not recorded, since a
-   * guess would bias the success ratios.
+   * be passed in. A merged run without them is reported and not recorded, because
+   * a guess would bias the success ratios.
    */
   recordOutcome(input: OutcomeInput): void {
     if (this.inert) return;

@@ -83,7 +83,7 @@ const hash = z
   .regex(/^[0-9A-Za-z+/=:_-]+$/, 'expected a hash (hex or base64), not content');
 
 /**
- * The attempt's change, described by hashes and sizes only: the SDK never sees
+ * The attempt's change, described by hashes and sizes only, because the SDK never receives
  * the diff itself.
  */
 export const changeSchema = z.object({
@@ -187,7 +187,7 @@ export const outcomeSchema = z.object({
   humanModified: z.boolean().optional(),
   /** Total AI cost of the run in US dollars; default the sum of the attempts' costs recorded in this process. */
   costUsd: z.number().finite().nonnegative('expected 0 or more').optional(),
-  /** Whether the run's context was complete; default what recordContext said in this process. */
+  /** Whether the run's context was complete; default the value recordContext recorded in this process. */
   contextComplete: z.boolean().optional(),
 });
 

@@ -7,9 +7,9 @@
  * allowed values, funnel stage and the process that usually records it.
  *
  * Several OpenTelemetry names used here are still in development status in the
- * semantic conventions (v1.37 and later); they are copied here rather than
- * imported from `@opentelemetry/semantic-conventions/incubating` so that a rename
- * upstream cannot silently change what this SDK emits.
+ * semantic conventions (v1.37 and later). They are copied here rather than
+ * imported from `@opentelemetry/semantic-conventions/incubating`, so that a
+ * rename upstream cannot silently change what this SDK emits.
  */
 
 /** Span names, one per funnel stage. */

@@ -152,12 +152,12 @@ export async function recordSwebenchRuns(
 
 function selectModels(runs: SwebenchRun[], modelsOption: string | undefined): SwebenchRun[] | string {
   if (modelsOption === undefined) return runs;
-  const wanted = modelsOption.split(',').map((model) => model.trim()).filter((model) => model !== '');
+  const requested = modelsOption.split(',').map((model) => model.trim()).filter((model) => model !== '');
   const available = new Set(runs.map((run) => run.model));
-  const unknown = wanted.filter((model) => !available.has(model));
-  if (wanted.length === 0) return '--models is empty; pass a comma-separated list of models';
+  const unknown = requested.filter((model) => !available.has(model));
+  if (requested.length === 0) return '--models is empty; pass a comma-separated list of models';
   if (unknown.length > 0) {
     return `unknown model ${unknown.join(', ')} in --models; the CSV has: ${[...available].sort().join(', ')}`;
   }
-  return runs.filter((run) => wanted.includes(run.model));
+  return runs.filter((run) => requested.includes(run.model));
 }

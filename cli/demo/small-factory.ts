@@ -152,7 +152,7 @@ function round(value: number): number {
   return Math.round(value * 10_000) / 10_000;
 }
 
-/** A small seeded PRNG (mulberry32): the same seed gives the same factory. */
+/** Returns a small seeded PRNG (mulberry32), so that the same seed gives the same factory. */
 export function mulberry32(seed: number): () => number {
   let state = seed >>> 0;
   return () => {

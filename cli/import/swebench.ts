@@ -168,7 +168,7 @@ function optionalNumber(text: string | undefined): number | undefined {
   return Number.isFinite(value) && value >= 0 ? value : undefined;
 }
 
-/** The exact one-shot ratio per model and complexity: resolved runs over all runs. */
+/** Counts resolved and all runs per model and complexity, whose quotient is the exact one-shot ratio. */
 export function resolvedShares(runs: readonly SwebenchRun[]): Map<string, { model: string; complexity: TaskComplexity; resolved: number; total: number }> {
   const shares = new Map<string, { model: string; complexity: TaskComplexity; resolved: number; total: number }>();
   for (const run of runs) {

@@ -128,7 +128,7 @@ const RANK_EMAIL = 4;
  */
 export function redactSecrets(input: string): RedactionResult {
   // ANSI colour codes can sit between a key and its value, and JSON escaped into
-  // a string hides the quotes the rules look for; both are removed first.
+  // a string hides the quotes the rules look for. Both are removed first.
   const text = input.replace(ANSI_ESCAPE, '').replace(/\\(["'])/g, '$1');
   const spans: Span[] = [];
   collectPrivateKeys(text, spans);

@@ -3,7 +3,7 @@ import { FactoryIdGenerator } from '../../sdk/id-generator.js';
 import { FactoryTelemetry, type FactoryTelemetryOptions } from '../../sdk/telemetry.js';
 import type { FactoryTelemetryError } from '../../sdk/report.js';
 
-/** A FactoryTelemetry that records into memory, with every reported error kept. */
+/** Creates a FactoryTelemetry that records into memory and keeps every reported error. */
 export function memoryTelemetry(options: { sampler?: Sampler; idGenerator?: boolean } & FactoryTelemetryOptions = {}) {
   const exporter = new InMemorySpanExporter();
   const provider = new TracerProvider({
