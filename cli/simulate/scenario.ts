@@ -20,10 +20,19 @@ const positive = z.number().positive('expected a number greater than 0');
 const name = z.string().min(1, 'expected a non-empty string').max(256, 'expected at most 256 characters').regex(/^[^\p{Cc}]*$/u, 'expected no control characters');
 const share = z.number().positive('expected a share greater than 0').default(1);
 
+// A record of weights whose keys must come from `keys`; zod's partialRecord would drop unknown keys silently.
 function mix<K extends string>(keys: readonly [K, ...K[]], what: string) {
   return z
-    .partialRecord(z.enum(keys, { error: `expected one of ${keys.join(', ')} (${what})` }), z.number().min(0, 'expected a weight of 0 or more'))
-    .refine((weights) => Object.values(weights).some((weight) => (weight as number) > 0), 'expected at least one weight greater than 0');
+    .record(z.string(), z.number().min(0, 'expected a weight of 0 or more'))
+    .superRefine((weights, context) => {
+      for (const key of Object.keys(weights)) {
+        if (!(keys as readonly string[]).includes(key)) {
+          context.addIssue({ code: 'custom', path: [key], message: `unknown ${what} ${JSON.stringify(key)}: expected one of ${keys.join(', ')}` });
+        }
+      }
+      if (!Object.values(weights).some((weight) => weight > 0)) context.addIssue({ code: 'custom', message: 'expected at least one weight greater than 0' });
+    })
+    .transform((weights) => weights as Partial<Record<K, number>>);
 }
 
 /**
@@ -50,11 +59,11 @@ const behaviourFields = z.object({
   /** The same probability after a specific CI output. */
   repeatWhenSpecific: probability.optional(),
   /** Weights of the failure classes of failed CI runs. */
-  failureClasses: mix(CI_FAILURE_CLASSES, 'a CI failure class').optional(),
+  failureClasses: mix(CI_FAILURE_CLASSES, 'CI failure class').optional(),
   /** Probability that the reviewer finds a problem in a pull request that passed CI. */
   reviewFailure: probability.optional(),
   /** Weights of the classes the reviewer gives such a problem. */
-  reviewFailureClasses: mix(REVIEW_FAILURE_CLASSES, 'a review failure class').optional(),
+  reviewFailureClasses: mix(REVIEW_FAILURE_CLASSES, 'review failure class').optional(),
   /** Probability that a human changes the code of a pull request that passed CI and review. */
   humanModification: probability.optional(),
   /** Probability that a human finishes a run that failed CI on every attempt or failed review; otherwise it is closed. */
@@ -172,7 +181,7 @@ export const scenarioSchema = z
       .min(1, 'expected at least one team'),
     models: z.array(z.object({ name, provider: name, share, costPerAttemptUsd: z.number().min(0).default(0.2) }).strict()).min(1, 'expected at least one model'),
     /** Weights of the task complexities. */
-    complexity: mix(TASK_COMPLEXITIES as unknown as readonly [TaskComplexity, ...TaskComplexity[]], 'a task complexity').default({ trivial: 0.25, standard: 0.45, complex: 0.22, architectural: 0.08 }),
+    complexity: mix(TASK_COMPLEXITIES as unknown as readonly [TaskComplexity, ...TaskComplexity[]], 'task complexity').default({ trivial: 0.25, standard: 0.45, complex: 0.22, architectural: 0.08 }),
     /** Experiments, each on one repository; its runs get an arm by the planned split. */
     experiments: z
       .array(
