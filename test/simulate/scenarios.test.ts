@@ -2,7 +2,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { measureExpectations, type Measurement } from '../../cli/simulate/measure.js';
-import { planRange, planRuns } from '../../cli/simulate/plan.js';
+import { planRange, planRuns, type RunPlan } from '../../cli/simulate/plan.js';
 import { loadScenario } from '../../cli/simulate/scenario.js';
 
 // Each scenario's `expect` entries are its known answers. Ratios must lie
@@ -70,6 +70,45 @@ describe('scenario library', () => {
     expect(complexGap - standardGap).toBeGreaterThan(0.25);
   });
 
+  it('hidden bottleneck meets the alert conditions until the policy', () => {
+    // FactoryHiddenBottleneck on 7-day windows by resolution time, compared
+    // with 28 days earlier, as Prometheus would evaluate it on this history.
+    const scenario = loadScenario(join(DIR, 'hidden-bottleneck.yaml'));
+    const options = { seed: SEEDS[0]!, end: END };
+    const plans = planRuns(scenario, options);
+    const start = planRange(scenario, options).start;
+    const fires = (week: number) => {
+      const now = bottleneckWindow(plans, start + week * WEEK);
+      const before = bottleneckWindow(plans, start + (week - 4) * WEEK);
+      return now.oneShot - before.oneShot >= 0.1 && now.mltc > 0.9 * before.mltc && now.cycle >= 1.5 * before.cycle;
+    };
+    for (const week of [6, 7, 8]) expect(fires(week), `end of week ${week}`).toBe(true);
+    for (const week of [4, 11, 12]) expect(fires(week), `end of week ${week}`).toBe(false);
+  });
+
+  it('broken feedback loop meets the retry alert conditions before the change only', () => {
+    // FactoryRetryLoopsAddNothing and FactoryRetriesRepeatFailures on 7-day windows.
+    const scenario = loadScenario(join(DIR, 'broken-feedback-loop.yaml'));
+    const options = { seed: SEEDS[1]!, end: END };
+    const plans = planRuns(scenario, options);
+    const start = planRange(scenario, options).start;
+    const window = (week: number) => {
+      const end = start + week * WEEK;
+      const resolved = plans.filter((plan) => plan.outcome.at > end - WEEK && plan.outcome.at <= end);
+      const share = (pick: (plan: RunPlan) => boolean) => resolved.filter(pick).length / resolved.length;
+      const flags = resolved.flatMap((plan) => plan.attempts.map((attempt) => attempt.verification.repeated).filter((flag) => flag !== undefined));
+      return { gap: share((plan) => plan.outcome.autonomous) - share((plan) => plan.outcome.oneShot), repeated: flags.filter((flag) => flag).length / flags.length };
+    };
+    for (const week of [2, 3, 4]) {
+      expect(window(week).gap, `gap at the end of week ${week}`).toBeLessThan(0.05);
+      expect(window(week).repeated, `repeated share at the end of week ${week}`).toBeGreaterThan(0.5);
+    }
+    for (const week of [6, 7, 8]) {
+      expect(window(week).gap, `gap at the end of week ${week}`).toBeGreaterThan(0.05);
+      expect(window(week).repeated, `repeated share at the end of week ${week}`).toBeLessThan(0.5);
+    }
+  });
+
   it('a shifted parameter misses a known answer', () => {
     // The tolerance must be tight enough to catch a real miss: lower the
     // enriched arm's pass rate and the 52% answer must fail.
@@ -80,6 +119,21 @@ describe('scenario library', () => {
     expect(results.find((result) => result.expectation.finding.startsWith('enriched'))!.withinTolerance).toBe(false);
   });
 });
+
+const WEEK = 7 * 24 * 3600 * 1000;
+
+function bottleneckWindow(plans: RunPlan[], end: number): { oneShot: number; cycle: number; mltc: number } {
+  const inWindow = (time: number) => time > end - WEEK && time <= end;
+  const resolved = plans.filter((plan) => inWindow(plan.outcome.at));
+  const cycle = resolved.filter((plan) => plan.review.state === 'merged').map((plan) => plan.review.closedAt - plan.review.openedAt);
+  const mltc = plans.flatMap((plan) => plan.deployments.filter((deployment) => deployment.succeeded && inWindow(deployment.deployedAt)).map((deployment) => deployment.deployedAt - deployment.commitAt));
+  return { oneShot: resolved.filter((plan) => plan.outcome.oneShot).length / resolved.length, cycle: middle(cycle), mltc: middle(mltc) };
+}
+
+function middle(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
+}
 
 function wilson(successes: number, n: number): { low: number; high: number } {
   const z = 1.96;
