@@ -5,8 +5,8 @@
  * through the same collector.
  *
  * The bare loop replays the same run plans as raw spans through a plain
- * TracerProvider and the SDK's own OTLP/HTTP span processor, so both sides
- * pay for the same export and differ only in what the simulator adds: the
+ * TracerProvider and the SDK's own OTLP/HTTP span processor. Both sides pay
+ * for the same export, so they differ only in what the simulator adds: the
  * SDK's validation and attributes, and the split into three roles. Each side
  * is timed from its first span to the collector's acknowledgement of its last.
  * The sides alternate over several rounds; the result is the median ratio.
@@ -54,7 +54,7 @@ const stackOptions: StackOptions = {
   log: (message) => process.stderr.write(`[stack] ${message}\n`),
 };
 
-// The hidden-bottleneck scenario, at the volume the benchmark asks for.
+// The hidden-bottleneck scenario, at the requested volume.
 const scenario: Scenario = { ...loadScenario(join(REPO, 'scenarios', 'hidden-bottleneck.yaml')), runsPerWeek };
 const scenarioFile = join(mkdtempSync(join(tmpdir(), 'bench-simulate-')), 'scenario.json');
 writeFileSync(scenarioFile, JSON.stringify(scenario));
@@ -173,7 +173,7 @@ async function simulatorInProcess(plans: readonly RunPlan[], url: string | undef
   return seconds;
 }
 
-/** The CLI's live mode: three child processes, each planning and recording one role. */
+/** Runs the CLI's live mode (three child processes, one per role); returns its seconds. */
 async function simulatorLive(url: string): Promise<number> {
   const started = performance.now();
   const code = await new Promise<number | null>((resolve) => {

@@ -45,7 +45,7 @@ export function binomialTolerance(p: number, n: number): number {
 }
 
 /**
- * A distribution-free band around a sample median: the order statistics
+ * Returns a distribution-free tolerance for a sample median, from the order statistics
  * 2·√n ranks either side of the middle, which is four standard errors of the
  * count of values below the median (a binomial with p = 0.5).
  */

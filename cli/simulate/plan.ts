@@ -60,7 +60,7 @@ export interface VerificationPlan {
   signature?: string;
   /** Whether the failed CI output names what was checked. */
   feedbackSpecific?: boolean;
-  /** Whether the SDK will mark this verification factory.failure.repeated, and how; undefined when it sets nothing. */
+  /** The value the SDK gives factory.failure.repeated on this verification; undefined where it sets none. */
   repeated?: boolean;
 }
 
@@ -101,7 +101,7 @@ export interface OutcomePlan {
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 export const WEEK = 7 * 24 * HOUR;
-// Deployments start a few minutes after their scheduled time and take minutes.
+// A deployment completes 5 to 25 minutes after its scheduled time.
 const DEPLOY_MINUTES = 20;
 const MAX_DEPLOY_TRIES = 10;
 
@@ -259,8 +259,8 @@ function planReview(random: () => number, behaviour: ResolvedBehaviour, ciPassed
   };
 }
 
-// Deployments run on a fixed schedule aligned to the Unix epoch (midnight UTC for 24 h);
-// a merged commit ships with the first successful one after its merge.
+// Deployments run on a fixed schedule aligned to the Unix epoch (midnight UTC for 24 h).
+// A merged commit ships with the first successful one after its merge.
 function planDeployments(random: () => number, behaviour: ResolvedBehaviour, commitAt: number): DeploymentPlan[] {
   const every = behaviour.deployEveryHours * HOUR;
   const deployments: DeploymentPlan[] = [];

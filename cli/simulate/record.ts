@@ -4,8 +4,8 @@ import type { RunPlan } from './plan.js';
 /**
  * Recording: replays run plans through the public SDK, split the way a real
  * factory splits them between processes. The harness starts each run and
- * records its context, attempts and CI runs; a webhook handler resumes the run
- * by its id and records the review and the outcome; a deploy job resumes it and
+ * records its context, attempts and CI runs. A webhook handler resumes the run
+ * by its id and records the review and the outcome. A deploy job resumes it and
  * records the deployments. Each role gets its own FactoryTelemetry, so the
  * roles can run in one process (recordPlans) or in three (live mode).
  */
@@ -41,11 +41,11 @@ export async function recordPlans(plans: readonly RunPlan[], roles: RoleTelemetr
 
 /** Records one role's part of every plan, as one process of the live mode does. */
 export async function recordRole(role: Role, plans: readonly RunPlan[], telemetry: FactoryTelemetry, options: RecordOptions = {}): Promise<void> {
-  const record = role === 'harness' ? recordHarness : role === 'webhook' ? recordWebhook : recordDeploy;
+  const record = RECORDERS[role];
   await forEachRun(plans, [telemetry], options, (plan) => record(telemetry, plan));
 }
 
-/** The harness's part: starts the run, records its context, attempts and their CI runs, and ends it. */
+/** Records the harness's part: starts the run, records its context, attempts and their CI runs, and ends it. */
 export function recordHarness(telemetry: FactoryTelemetry, plan: RunPlan): void {
   const run = telemetry.startRun({
     runId: plan.runId,
@@ -78,8 +78,8 @@ export function recordHarness(telemetry: FactoryTelemetry, plan: RunPlan): void 
 }
 
 /**
- * The webhook handler's part: the review from pull request opened to merged or
- * closed, and the outcome. It did not see the attempts, so it passes their
+ * Records the webhook handler's part: the review from pull request opened to
+ * merged or closed, and the outcome. It did not see the attempts, so it passes their
  * facts to recordOutcome, as a real handler reads them from the pull request.
  */
 export function recordWebhook(telemetry: FactoryTelemetry, plan: RunPlan): void {
@@ -106,7 +106,7 @@ export function recordWebhook(telemetry: FactoryTelemetry, plan: RunPlan): void 
   });
 }
 
-/** The deploy job's part: each production deployment of the merged commit, failed ones included. */
+/** Records the deploy job's part: each production deployment of the merged commit, failed ones included. */
 export function recordDeploy(telemetry: FactoryTelemetry, plan: RunPlan): void {
   if (plan.deployments.length === 0) return;
   const run = telemetry.resumeRun(plan.runId, resumedIdentity(plan));
@@ -114,6 +114,12 @@ export function recordDeploy(telemetry: FactoryTelemetry, plan: RunPlan): void {
     run.recordDeployment({ commitAt: deployment.commitAt, deployedAt: deployment.deployedAt, environment: 'production', succeeded: deployment.succeeded });
   }
 }
+
+const RECORDERS: Record<Role, (telemetry: FactoryTelemetry, plan: RunPlan) => void> = {
+  harness: recordHarness,
+  webhook: recordWebhook,
+  deploy: recordDeploy,
+};
 
 function resumedIdentity(plan: RunPlan): ResumedIdentity {
   return {

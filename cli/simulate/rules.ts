@@ -36,7 +36,7 @@ export function resolveBehaviour(scenario: Scenario, run: RunKey, rangeStart: nu
   return { ...current, retryPass: current.retryPass ?? current.pass };
 }
 
-/** Whether a rule's (or an expectation's) selectors all hold for the run. */
+/** Returns whether all selectors of a rule's `when` (or an expectation's `where`) hold for the run. */
 export function matches(rule: { when?: Rule['when']; where?: Rule['when'] }, run: RunKey, rangeStart: number): boolean {
   const when = rule.when ?? rule.where ?? {};
   if (!selects(when.team, run.team)) return false;

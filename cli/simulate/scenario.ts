@@ -124,7 +124,7 @@ const selector = z.union([name, z.array(name).min(1, 'expected at least one name
 
 const ruleSchema = z
   .object({
-    /** Which runs the rule applies to; every condition must hold. Times compare with the run's start. */
+    /** Selectors of the runs the rule applies to. Every condition must hold, and times compare with the run's start. */
     when: z
       .object({
         team: selector.optional(),
@@ -151,10 +151,10 @@ const repositorySchema = z.object({
 
 const expectationSchema = z
   .object({
-    /** What the reader should see, in words. */
+    /** The finding in words, for readers and test messages. */
     finding: z.string().min(1),
     metric: z.enum(['oneShot', 'autonomous', 'repeatedRetries', 'missClassShare', 'cycleTimeP50Hours', 'mltcP50Hours']),
-    /** Which runs: the same selectors as a rule's `when`, by the run's start time. */
+    /** Selectors of the runs measured, as in a rule's `when`, applied to the run's start time. */
     where: z
       .object({ team: selector.optional(), repository: selector.optional(), model: selector.optional(), complexity: z.enum(TASK_COMPLEXITIES).optional(), arm: selector.optional(), from: when.optional(), until: when.optional() })
       .strict()

@@ -8,7 +8,7 @@ import { loadScenario } from '../../cli/simulate/scenario.js';
 // Each scenario's `expect` entries are its known answers. Ratios must lie
 // within four binomial standard errors at the scenario's volume (measure.ts),
 // medians within a distribution-free band of the same width. Noise misses
-// that about once in 16,000 checks; a parameter off by a few points fails.
+// that about once in 16,000 checks, but a parameter off by a few points fails.
 const DIR = join(import.meta.dirname, '..', '..', 'scenarios');
 const END = new Date('2026-11-30T00:00:00Z');
 // Seeds the scenario files were not tuned on (they were tuned on 1, 2 and 3).
