@@ -29,6 +29,8 @@ variables name (default http://localhost:4318).
 Several scenarios end at the same --end and share one recording, with run ids
 prefixed by the scenario names. docs/simulator.md describes the file format.`;
 
+const EXPORT_RETRY_MS = 30_000;
+
 export interface SimulateArgs {
   files: string[];
   seed: number;
@@ -142,6 +144,9 @@ async function recordOneRole(role: Role, scenarios: Scenario[], options: PlanOpt
   const plans = planScenarios(scenarios, options);
   const telemetry = new FactoryTelemetry({
     serviceName: `factory-simulator-${role}`,
+    // A simulation can be run again, so 30 s of retries are enough before an
+    // unreachable collector is reported, instead of the SDK's 5 minutes.
+    export: { maxRetryDurationMillis: EXPORT_RETRY_MS },
     onError: (error) => process.stderr.write(`[${role}] factory-telemetry: ${error.message}\n`),
   });
   await recordRole(role, plans, telemetry, {
