@@ -24,7 +24,7 @@ variables name (default http://localhost:4318).
   --end DATE    end of the simulated range, an ISO 8601 date or date-time with a
                 time zone, e.g. 2026-12-01 or 2026-12-01T09:00:00Z (default: now)
   --plan-only   print the runs' figures beside each scenario's known answers,
-                and record nothing
+                and record nothing; exits with 1 when a figure misses its answer
 
 Several scenarios end at the same --end and share one recording, with run ids
 prefixed by the scenario names. docs/simulator.md describes the file format.`;
@@ -129,10 +129,7 @@ export async function runSimulateCommand(argv: string[]): Promise<number> {
   const options: PlanOptions = { seed: args.seed, end: args.end, weeks: args.weeks };
 
   if (args.role !== undefined) return recordOneRole(args.role, scenarios, options);
-  if (args.planOnly) {
-    printKnownAnswers(scenarios, options);
-    return 0;
-  }
+  if (args.planOnly) return printKnownAnswers(scenarios, options) ? 0 : 1;
   return runLive(args, scenarios, options);
 }
 
@@ -213,17 +210,21 @@ function runRoleProcess(role: Role, childArgs: string[]): Promise<RoleResult | {
   });
 }
 
-function printKnownAnswers(scenarios: Scenario[], options: PlanOptions): void {
+// Returns whether every known answer is within its tolerance.
+function printKnownAnswers(scenarios: Scenario[], options: PlanOptions): boolean {
   const plans = planScenarios(scenarios, options);
+  let allWithin = true;
   for (const scenario of scenarios) {
     const range = planRange(scenario, options);
     const own = plans.filter((plan) => plan.scenario === scenario.name);
     process.stdout.write(`\n${scenario.name}: ${own.length} runs from ${new Date(range.start).toISOString()} to ${new Date(range.end).toISOString()}\n`);
     for (const result of measureExpectations(scenario, plans, range.start)) {
+      allWithin &&= result.withinTolerance;
       const mark = result.withinTolerance ? 'ok  ' : 'MISS';
       process.stdout.write(`  ${mark} ${result.expectation.finding}: ${format(result.measured)} (expected ${format(result.expectation.value)} +- ${format(result.tolerance)}, n=${result.sampleSize})\n`);
     }
   }
+  return allWithin;
 }
 
 function format(value: number): string {

@@ -1,5 +1,9 @@
-import { describe, expect, it } from 'vitest';
-import { parseSimulateArgs } from '../../cli/commands/simulate.js';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { parseSimulateArgs, runSimulateCommand } from '../../cli/commands/simulate.js';
+import { captureOutput } from '../cli/capture-output.js';
 
 const NOW = new Date('2026-12-04T10:00:00Z');
 
@@ -37,5 +41,43 @@ describe('parseSimulateArgs', () => {
 
   it('rejects an unknown role', () => {
     expect(parseSimulateArgs(['a.yaml', '--role', 'ci'], NOW)).toEqual({ error: 'invalid --role "ci": expected one of harness, webhook, deploy' });
+  });
+});
+
+describe('runSimulateCommand', () => {
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
+  function scenarioFile(value: number): string {
+    const file = join(mkdtempSync(join(tmpdir(), 'simulate-command-')), 's.yaml');
+    writeFileSync(
+      file,
+      `name: check\nweeks: 1\nrunsPerWeek: 2000\nteams: [{ name: t, repositories: [{ name: a/b }] }]\nmodels: [{ name: m, provider: p }]\n` +
+        `behaviour: { pass: 0.5, reviewFailure: 0, humanModification: 0 }\n` +
+        `expect: [{ finding: one-shot is about half, metric: oneShot, value: ${value} }]\n`,
+    );
+    return file;
+  }
+
+  it('plan-only exits 0 when answers hold', async () => {
+    const output = captureOutput();
+    expect(await runSimulateCommand([scenarioFile(0.5), '--plan-only', '--end', '2026-11-30'])).toBe(0);
+    expect(output.stdout()).toContain('ok   one-shot is about half');
+  });
+
+  it('plan-only exits 1 on a missed answer', async () => {
+    const output = captureOutput();
+    expect(await runSimulateCommand([scenarioFile(0.8), '--plan-only', '--end', '2026-11-30'])).toBe(1);
+    expect(output.stdout()).toContain('MISS one-shot is about half');
+  });
+
+  it('prints the scenario errors and exits 2', async () => {
+    const output = captureOutput();
+    const file = join(mkdtempSync(join(tmpdir(), 'simulate-command-')), 'bad.yaml');
+    writeFileSync(file, 'name: Bad Name\n');
+    expect(await runSimulateCommand([file, '--plan-only'])).toBe(2);
+    expect(output.stderr()).toContain(`invalid scenario ${file}:`);
+    expect(output.stderr()).toContain('name: expected lowercase letters');
   });
 });
