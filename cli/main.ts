@@ -9,6 +9,7 @@ Commands:
   stack up|down|status   run the collector and Prometheus as local processes on 127.0.0.1
   demo                   record a small simulated factory and print the four metrics
   import swebench <csv>  record SWE-bench leaderboard results as runs
+  simulate <scenario>    simulate an AI coding factory from a scenario file
 
 Run a command with --help for its options.
 `;
@@ -27,6 +28,10 @@ async function main(argv: string[]): Promise<number> {
     case 'import': {
       const { runImportCommand } = await import('./commands/import.js');
       return runImportCommand(rest);
+    }
+    case 'simulate': {
+      const { runSimulateCommand } = await import('./commands/simulate.js');
+      return runSimulateCommand(rest);
     }
     case '--help':
     case '-h':

@@ -1,5 +1,6 @@
 import type { FactoryTelemetry } from '../../sdk/index.js';
 import type { TaskComplexity } from '../../sdk/semconv.js';
+import { mulberry32 } from '../simulate/random.js';
 
 /**
  * A small, seeded AI coding factory for the demo: two models, four complexity
@@ -150,16 +151,4 @@ function pick<T>(random: () => number, weighted: ReadonlyArray<[T, number]>): T 
 
 function round(value: number): number {
   return Math.round(value * 10_000) / 10_000;
-}
-
-/** Returns a small seeded PRNG (mulberry32), so that the same seed gives the same factory. */
-export function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
