@@ -54,6 +54,22 @@ interface Fixture {
     oddsRatio: { estimate: number; lower: number; upper: number };
     riskDifference: { estimate: number; lower: number; upper: number };
   }>;
+  randomPairs: Array<{
+    first: Proportion;
+    second: Proportion;
+    firstWilson: { lower: number; upper: number };
+    secondWilson: { lower: number; upper: number };
+    newcombe: { estimate: number; lower: number; upper: number };
+    fisherPValue: number;
+    zTestPValue?: number;
+  }>;
+  randomStrata: Array<{
+    strata: Array<{ first: Proportion; second: Proportion }>;
+    statistic: number;
+    pValue: number;
+    oddsRatio: { estimate: number; lower: number; upper: number };
+    riskDifference: { estimate: number; lower: number; upper: number };
+  }>;
   quantiles: { normal975: number; normal975Squared: number; chiSquare999: number[] };
 }
 
@@ -173,6 +189,41 @@ describe('mantelHaenszel', () => {
     expectClose(result.oddsRatio?.lower ?? Number.NaN, row.oddsRatio.lower, DISTRIBUTION, 'odds ratio lower');
     expectClose(result.oddsRatio?.upper ?? Number.NaN, row.oddsRatio.upper, DISTRIBUTION, 'odds ratio upper');
     expect(result.riskDifference).not.toBeNull();
+    expectClose(result.riskDifference?.estimate ?? Number.NaN, row.riskDifference.estimate, CLOSED_FORM, 'risk difference');
+    expectClose(result.riskDifference?.lower ?? Number.NaN, row.riskDifference.lower, DISTRIBUTION, 'risk difference lower');
+    expectClose(result.riskDifference?.upper ?? Number.NaN, row.riskDifference.upper, DISTRIBUTION, 'risk difference upper');
+  });
+});
+
+describe('random pairs', () => {
+  it.each(fixture.randomPairs.map((row) => [label(row.first, row.second), row] as const))('match R for %s', (_name, row) => {
+    const first = wilsonInterval(row.first);
+    const second = wilsonInterval(row.second);
+    const difference = newcombeInterval(row.first, row.second);
+
+    expectClose(first.lower, row.firstWilson.lower, CLOSED_FORM, 'first Wilson lower');
+    expectClose(first.upper, row.firstWilson.upper, CLOSED_FORM, 'first Wilson upper');
+    expectClose(second.lower, row.secondWilson.lower, CLOSED_FORM, 'second Wilson lower');
+    expectClose(second.upper, row.secondWilson.upper, CLOSED_FORM, 'second Wilson upper');
+    expectClose(difference.lower, row.newcombe.lower, CLOSED_FORM, 'Newcombe lower');
+    expectClose(difference.upper, row.newcombe.upper, CLOSED_FORM, 'Newcombe upper');
+    expectClose(fisherExactPValue(row.first, row.second), row.fisherPValue, DISTRIBUTION, 'Fisher p-value');
+    if (row.zTestPValue !== undefined) {
+      expectClose(twoProportionZTest(row.first, row.second).pValue, row.zTestPValue, DISTRIBUTION, 'z-test p-value');
+    }
+  });
+});
+
+describe('random strata', () => {
+  it.each(fixture.randomStrata.map((row, index) => [index, row] as const))('table %i matches R', (_index, row) => {
+    const strata = row.strata.map((stratum, index) => ({ name: `s${index}`, ...stratum }));
+    const result = mantelHaenszel(strata);
+
+    expectClose(result.statistic, row.statistic, CLOSED_FORM, 'statistic');
+    expectClose(result.pValue, row.pValue, DISTRIBUTION, 'p-value');
+    expectClose(result.oddsRatio?.estimate ?? Number.NaN, row.oddsRatio.estimate, CLOSED_FORM, 'odds ratio');
+    expectClose(result.oddsRatio?.lower ?? Number.NaN, row.oddsRatio.lower, DISTRIBUTION, 'odds ratio lower');
+    expectClose(result.oddsRatio?.upper ?? Number.NaN, row.oddsRatio.upper, DISTRIBUTION, 'odds ratio upper');
     expectClose(result.riskDifference?.estimate ?? Number.NaN, row.riskDifference.estimate, CLOSED_FORM, 'risk difference');
     expectClose(result.riskDifference?.lower ?? Number.NaN, row.riskDifference.lower, DISTRIBUTION, 'risk difference lower');
     expectClose(result.riskDifference?.upper ?? Number.NaN, row.riskDifference.upper, DISTRIBUTION, 'risk difference upper');
