@@ -138,6 +138,12 @@ function checkExperimentInput(input: ExperimentInput, targetEffect: number): voi
       checkRunCounts(counts, `arm ${arm.arm}, complexity ${complexity}`);
     }
   });
+  const weighted = input.arms.filter((arm) => arm.plannedWeight !== undefined).length;
+  if (weighted !== 0 && weighted !== input.arms.length) {
+    throw new RangeError(
+      `experiment ${input.name} gives plannedWeight for ${weighted} of ${input.arms.length} arms; give it for every arm or for none`,
+    );
+  }
   if (!(input.weeks > 0)) {
     throw new RangeError(`weeks must be the window length in weeks, above 0, got ${input.weeks}`);
   }

@@ -160,6 +160,12 @@ describe('analyseExperiment', () => {
     expect(() => analyseExperiment({ name: 'x', arms: [arm('a', 5, 10), arm('a', 1, 10)], weeks: 1 })).toThrow(/duplicate/);
   });
 
+  it('rejects planned weights on some arms only', () => {
+    expect(() =>
+      analyseExperiment({ name: 'x', arms: [arm('a', 5, 10, { plannedWeight: 70 }), arm('b', 1, 10)], weeks: 1 }),
+    ).toThrow(/every arm or for none/);
+  });
+
   it('rejects a window of 0 weeks', () => {
     expect(() => analyseExperiment({ name: 'x', arms: [arm('a', 5, 10), arm('b', 1, 10)], weeks: 0 })).toThrow(/weeks/);
   });
