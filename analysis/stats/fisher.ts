@@ -26,7 +26,8 @@ export function fisherExactPValue(first: Proportion, second: Proportion): number
   for (let x = lowest; x <= highest; x++) {
     logProbabilities.push(logChoose(successes, x) + logChoose(failures, rowTotal - x));
   }
-  const maximum = Math.max(...logProbabilities);
+  // reduce() and not Math.max(...), which overflows the call stack on a support of 10^5 or more values.
+  const maximum = logProbabilities.reduce((largest, value) => Math.max(largest, value), Number.NEGATIVE_INFINITY);
   const weights = logProbabilities.map((value) => Math.exp(value - maximum));
   const total = weights.reduce((sum, weight) => sum + weight, 0);
 

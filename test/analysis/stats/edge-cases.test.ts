@@ -74,6 +74,14 @@ describe('compareProportions', () => {
   });
 });
 
+describe('fisherExactPValue', () => {
+  it('handles a support of 400,000 tables', () => {
+    const pValue = fisherExactPValue({ successes: 200_000, trials: 400_000 }, { successes: 200_000, trials: 400_000 });
+
+    expect(pValue).toBeCloseTo(1, 6);
+  });
+});
+
 describe('twoProportionZTest', () => {
   it('rejects a pooled rate of 0', () => {
     expect(() => twoProportionZTest({ successes: 0, trials: 10 }, { successes: 0, trials: 10 })).toThrow(/fisherExactPValue/);
