@@ -28,6 +28,8 @@ export class Dispatcher {
   private stopped = false;
   private retryTimer: NodeJS.Timeout | undefined;
   private wakeRetry: (() => void) | undefined;
+  private waitingForRetry = false;
+  private waiters: (() => void)[] = [];
   /** Recordings confirmed delivered since the start. */
   delivered = 0;
   /** Batches that were not fully delivered and are retried. */
@@ -49,6 +51,7 @@ export class Dispatcher {
     }
     this.running = this.drain().finally(() => {
       this.running = undefined;
+      if (!this.again || this.stopped) this.notifySettled();
       if (this.again && !this.stopped) {
         this.again = false;
         this.kick();
@@ -56,9 +59,10 @@ export class Dispatcher {
     });
   }
 
-  /** Resolves when the current pass ends. */
-  async settled(): Promise<void> {
-    while (this.running !== undefined) await this.running;
+  /** Resolves when the outbox is empty, or when a batch was not delivered and waits for its retry. */
+  settled(): Promise<void> {
+    if (this.running === undefined || this.waitingForRetry) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push(resolve));
   }
 
   /** Stops after the batch in flight; what is left stays in the outbox for the next start. */
@@ -66,7 +70,11 @@ export class Dispatcher {
     this.stopped = true;
     clearTimeout(this.retryTimer);
     this.wakeRetry?.();
-    await this.settled();
+    while (this.running !== undefined) await this.running;
+  }
+
+  private notifySettled(): void {
+    for (const resolve of this.waiters.splice(0)) resolve();
   }
 
   private async drain(): Promise<void> {
@@ -96,11 +104,14 @@ export class Dispatcher {
         lost,
         retry_in_ms: this.options.retryDelayMillis,
       });
+      this.waitingForRetry = true;
+      this.notifySettled();
       await new Promise<void>((resolve) => {
         this.wakeRetry = resolve;
         this.retryTimer = setTimeout(resolve, this.options.retryDelayMillis);
         this.retryTimer.unref();
       });
+      this.waitingForRetry = false;
     }
   }
 }

@@ -151,13 +151,13 @@ export interface StoreCounts {
 export function openStore(file: string): Database.Database {
   let db: Database.Database;
   try {
-    db = new Database(file);
+    // timeout 0: a database locked by another bridge fails at once instead of after 5 s.
+    db = new Database(file, { timeout: 0 });
     // WAL with synchronous=FULL: a committed webhook survives a crash of the process
     // and of the machine. The exclusive lock keeps a second bridge off the file.
     db.pragma('locking_mode = EXCLUSIVE');
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = FULL');
-    db.pragma('busy_timeout = 0');
     db.exec('BEGIN EXCLUSIVE; COMMIT;');
   } catch (error) {
     const message = (error as Error).message;
