@@ -108,6 +108,7 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
     const fields = { status: answer.status, result: answer.result, delivery, event, path: request.url, detail: answer.detail };
     if (answer.status >= 500) log.error('request failed', fields);
     else if (answer.status >= 400) log.warn('request rejected', fields);
+    else if (answer.result === 'ok') log.debug('health check', fields);
     else log.info(answer.result === 'ignored' ? 'event ignored' : 'event applied', fields);
 
     const body = JSON.stringify({ result: answer.result, detail: answer.detail, delivery: delivery ?? null });
@@ -245,9 +246,10 @@ async function verifySignature(webhooks: Webhooks, body: string, signature: stri
 }
 
 // GitHub sends JSON, or a form with a `payload` field when the webhook's content type is form-encoded.
+// A form-typed body that does not start with `payload=` is read as JSON, as curl -d sends it.
 function parsePayload(text: string, contentType: string | undefined): unknown {
   let json = text;
-  if (contentType?.startsWith('application/x-www-form-urlencoded')) {
+  if (contentType?.startsWith('application/x-www-form-urlencoded') && text.startsWith('payload=')) {
     const field = new URLSearchParams(text).get('payload');
     if (field === null) return new Error('form body without a payload field');
     json = field;

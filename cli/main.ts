@@ -9,6 +9,7 @@ Commands:
   stack up|down|status   run the collector and Prometheus as local processes on 127.0.0.1
   demo                   record a small simulated factory and print the four metrics
   import swebench <csv>  record SWE-bench leaderboard results as runs
+  bridge                 receive GitHub webhooks and CI and deploy events and record them as run stages
 
 Run a command with --help for its options.
 `;
@@ -27,6 +28,10 @@ async function main(argv: string[]): Promise<number> {
     case 'import': {
       const { runImportCommand } = await import('./commands/import.js');
       return runImportCommand(rest);
+    }
+    case 'bridge': {
+      const { runBridgeCommand } = await import('./commands/bridge.js');
+      return runBridgeCommand(rest);
     }
     case '--help':
     case '-h':

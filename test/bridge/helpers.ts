@@ -22,16 +22,24 @@ export interface SpanReceiver {
   spans: CapturedSpan[];
   /** Makes the next trace requests fail with this status; undefined to accept again. */
   failWith: number | undefined;
+  /** Holds trace requests without a response, and without keeping their spans, while true. */
+  hold: boolean;
+  /** Trace requests received while holding. */
+  held: number;
   close(): Promise<void>;
 }
 
 /** Starts an OTLP/HTTP JSON receiver on 127.0.0.1 that keeps every span of the requests it accepts. */
 export async function startSpanReceiver(): Promise<SpanReceiver> {
-  const receiver: SpanReceiver = { url: '', spans: [], failWith: undefined, close: async () => undefined };
+  const receiver: SpanReceiver = { url: '', spans: [], failWith: undefined, hold: false, held: 0, close: async () => undefined };
   const server: Server = createServer((request, response) => {
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
     request.on('end', () => {
+      if (request.url === '/v1/traces' && receiver.hold) {
+        receiver.held += 1;
+        return;
+      }
       if (request.url === '/v1/traces' && receiver.failWith !== undefined) {
         response.writeHead(receiver.failWith, { 'content-type': 'application/json' }).end('{}');
         return;
