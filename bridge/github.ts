@@ -67,6 +67,51 @@ const pullRequestSchema = z.object({
 
 const senderSchema = z.object({ login: z.string() }).nullable().optional();
 
+// Built once: zod compiles a schema on its first use.
+const pullRequestEventSchema = z.object({ pull_request: pullRequestSchema, repository: repositorySchema, sender: senderSchema, after: sha.nullable().optional() });
+
+const reviewEventSchema = z.object({
+  action: z.enum(['submitted', 'edited', 'dismissed']),
+  review: z.object({ id: z.number().int(), state: z.string(), submitted_at: optionalTime }),
+  pull_request: pullRequestSchema,
+  repository: repositorySchema,
+});
+
+const checkSuiteEventSchema = z.object({
+  check_suite: z.object({
+    head_sha: sha,
+    conclusion: z.string().nullable(),
+    app: z.object({ slug: z.string().optional(), name: z.string() }).nullable().optional(),
+    created_at: optionalTime,
+    updated_at: time,
+  }),
+  repository: repositorySchema,
+});
+
+const workflowRunEventSchema = z.object({
+  workflow_run: z.object({
+    head_sha: sha,
+    name: z.string().nullable().optional(),
+    conclusion: z.string().nullable(),
+    run_started_at: optionalTime,
+    updated_at: time,
+  }),
+  repository: repositorySchema,
+});
+
+const deploymentStatusEventSchema = z.object({
+  deployment_status: z.object({ state: z.string(), created_at: time, environment: z.string().optional() }),
+  deployment: z.object({ sha, ref: z.string().nullable().optional(), environment: z.string(), created_at: time }),
+  repository: repositorySchema,
+});
+
+const pushEventSchema = z.object({
+  ref: z.string(),
+  repository: repositorySchema,
+  commits: z.array(z.object({ message: z.string() })).optional(),
+  head_commit: z.object({ message: z.string() }).nullable().optional(),
+});
+
 function parsePullRequest(payload: EmitterWebhookEvent<'pull_request'>['payload']): ParsedDelivery {
   const action = z.string().safeParse((payload as { action?: unknown })?.action);
   if (!action.success) return invalid('pull_request', action.error);
@@ -74,9 +119,7 @@ function parsePullRequest(payload: EmitterWebhookEvent<'pull_request'>['payload'
     return { kind: 'ignored', reason: `pull_request action ${action.data} does not change a stage` };
   }
 
-  const parsed = z
-    .object({ pull_request: pullRequestSchema, repository: repositorySchema, sender: senderSchema, after: sha.nullable().optional() })
-    .safeParse(payload);
+  const parsed = pullRequestEventSchema.safeParse(payload);
   if (!parsed.success) return invalid(`pull_request.${action.data}`, parsed.error);
   const { pull_request: pr, repository, sender } = parsed.data;
   return {
@@ -92,14 +135,7 @@ function parsePullRequest(payload: EmitterWebhookEvent<'pull_request'>['payload'
 }
 
 function parseReview(payload: EmitterWebhookEvent<'pull_request_review'>['payload']): ParsedDelivery {
-  const parsed = z
-    .object({
-      action: z.enum(['submitted', 'edited', 'dismissed']),
-      review: z.object({ id: z.number().int(), state: z.string(), submitted_at: optionalTime }),
-      pull_request: pullRequestSchema,
-      repository: repositorySchema,
-    })
-    .safeParse(payload);
+  const parsed = reviewEventSchema.safeParse(payload);
   if (!parsed.success) {
     const action = (payload as { action?: unknown })?.action;
     if (typeof action === 'string' && !['submitted', 'edited', 'dismissed'].includes(action)) {
@@ -124,18 +160,7 @@ function parseReview(payload: EmitterWebhookEvent<'pull_request_review'>['payloa
 function parseCheckSuite(payload: EmitterWebhookEvent<'check_suite'>['payload']): ParsedDelivery {
   const action = (payload as { action?: unknown })?.action;
   if (action !== 'completed') return { kind: 'ignored', reason: `check_suite action ${String(action)} is not completed` };
-  const parsed = z
-    .object({
-      check_suite: z.object({
-        head_sha: sha,
-        conclusion: z.string().nullable(),
-        app: z.object({ slug: z.string().optional(), name: z.string() }).nullable().optional(),
-        created_at: optionalTime,
-        updated_at: time,
-      }),
-      repository: repositorySchema,
-    })
-    .safeParse(payload);
+  const parsed = checkSuiteEventSchema.safeParse(payload);
   if (!parsed.success) return invalid('check_suite.completed', parsed.error);
   const suite = parsed.data.check_suite;
   return {
@@ -155,18 +180,7 @@ function parseCheckSuite(payload: EmitterWebhookEvent<'check_suite'>['payload'])
 function parseWorkflowRun(payload: EmitterWebhookEvent<'workflow_run'>['payload']): ParsedDelivery {
   const action = (payload as { action?: unknown })?.action;
   if (action !== 'completed') return { kind: 'ignored', reason: `workflow_run action ${String(action)} is not completed` };
-  const parsed = z
-    .object({
-      workflow_run: z.object({
-        head_sha: sha,
-        name: z.string().nullable().optional(),
-        conclusion: z.string().nullable(),
-        run_started_at: optionalTime,
-        updated_at: time,
-      }),
-      repository: repositorySchema,
-    })
-    .safeParse(payload);
+  const parsed = workflowRunEventSchema.safeParse(payload);
   if (!parsed.success) return invalid('workflow_run.completed', parsed.error);
   const run = parsed.data.workflow_run;
   return {
@@ -184,13 +198,7 @@ function parseWorkflowRun(payload: EmitterWebhookEvent<'workflow_run'>['payload'
 }
 
 function parseDeploymentStatus(payload: EmitterWebhookEvent<'deployment_status'>['payload']): ParsedDelivery {
-  const parsed = z
-    .object({
-      deployment_status: z.object({ state: z.string(), created_at: time, environment: z.string().optional() }),
-      deployment: z.object({ sha, ref: z.string().nullable().optional(), environment: z.string(), created_at: time }),
-      repository: repositorySchema,
-    })
-    .safeParse(payload);
+  const parsed = deploymentStatusEventSchema.safeParse(payload);
   if (!parsed.success) return invalid('deployment_status', parsed.error);
   const { deployment_status: status, deployment, repository } = parsed.data;
   if (status.state !== 'success' && status.state !== 'failure' && status.state !== 'error') {
@@ -213,14 +221,7 @@ function parseDeploymentStatus(payload: EmitterWebhookEvent<'deployment_status'>
 }
 
 function parsePush(payload: EmitterWebhookEvent<'push'>['payload']): ParsedDelivery {
-  const parsed = z
-    .object({
-      ref: z.string(),
-      repository: repositorySchema,
-      commits: z.array(z.object({ message: z.string() })).optional(),
-      head_commit: z.object({ message: z.string() }).nullable().optional(),
-    })
-    .safeParse(payload);
+  const parsed = pushEventSchema.safeParse(payload);
   if (!parsed.success) return invalid('push', parsed.error);
   if (!parsed.data.ref.startsWith('refs/heads/')) return { kind: 'ignored', reason: `push to ${parsed.data.ref} is not a branch` };
   const messages = [...(parsed.data.commits ?? []).map((commit) => commit.message), parsed.data.head_commit?.message ?? ''];

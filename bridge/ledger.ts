@@ -67,11 +67,13 @@ export class Ledger {
       insertHead: db.prepare('INSERT OR IGNORE INTO heads (repository, number, sha, pusher, pushed_at) VALUES (?, ?, ?, ?, ?)'),
       upsertReview: db.prepare(`INSERT INTO reviews (repository, number, review_id, state) VALUES (?, ?, ?, ?)
         ON CONFLICT (repository, number, review_id) DO UPDATE SET state = excluded.state`),
-      upsertCheck: db.prepare(`INSERT INTO checks (repository, sha, name, conclusion, started_at, completed_at) VALUES (?, ?, ?, ?, ?, ?)
-        ON CONFLICT (repository, sha, name) DO UPDATE SET conclusion = excluded.conclusion, started_at = excluded.started_at, completed_at = excluded.completed_at
+      // A re-run of a pipeline replaces its earlier result.
+      upsertCheck: db.prepare(`INSERT INTO checks (repository, sha, name, conclusion, started_at, completed_at, received_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+        ON CONFLICT (repository, sha, name) DO UPDATE SET conclusion = excluded.conclusion, started_at = excluded.started_at,
+        completed_at = excluded.completed_at, received_at = excluded.received_at
         WHERE excluded.completed_at >= checks.completed_at`),
-      insertDeployment: db.prepare(`INSERT OR IGNORE INTO deployments (repository, sha, environment, ref, created_at, deployed_at, commits)
-        VALUES (?, ?, ?, ?, ?, ?, ?)`),
+      insertDeployment: db.prepare(`INSERT OR IGNORE INTO deployments (repository, sha, environment, ref, created_at, deployed_at, commits, received_at)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
       upsertBranchLink: db.prepare(`INSERT INTO branch_links (repository, branch, run_id, updated_at) VALUES (?, ?, ?, ?)
         ON CONFLICT (repository, branch) DO UPDATE SET run_id = excluded.run_id, updated_at = excluded.updated_at`),
       insertOutbox: db.prepare('INSERT INTO outbox (recording, created_at) VALUES (?, ?)'),
@@ -90,27 +92,57 @@ export class Ledger {
    * so that a later redelivery is applied.
    */
   apply(deliveryId: string, event: BridgeEvent): ApplyResult {
+    const [result] = this.applyBatch([{ deliveryId, event }]);
+    if (result instanceof Error) throw result;
+    return result!;
+  }
+
+  /**
+   * Applies several deliveries in one transaction, so that one disk sync commits
+   * all of them; each delivery is still applied completely or not at all. Returns
+   * one result per delivery, or the error that stopped it.
+   */
+  applyBatch(deliveries: readonly { deliveryId: string; event: BridgeEvent }[]): (ApplyResult | Error)[] {
+    const results: (ApplyResult | Error)[] = [];
     try {
-      return this.applyInTransaction(deliveryId, event);
+      this.db
+        .transaction(() => {
+          for (const { deliveryId, event } of deliveries) results.push(this.applyOne(deliveryId, event));
+        })
+        .immediate();
+    } catch (error) {
+      // The commit failed, so none of the deliveries is applied.
+      this.countRows();
+      return deliveries.map(() => (error instanceof Error ? error : new Error(String(error))));
+    }
+    return results;
+  }
+
+  // Runs inside applyBatch's transaction; its own nested transaction is a savepoint.
+  private applyOne(deliveryId: string, event: BridgeEvent): ApplyResult | Error {
+    try {
+      return this.db.transaction((): ApplyResult => {
+        if (this.outboxSize >= this.options.maxOutbox) {
+          return { status: 'full', detail: `the outbox holds ${this.outboxSize} recordings not yet delivered (maxOutbox ${this.options.maxOutbox}); is the collector reachable?` };
+        }
+        if (this.statements.markDelivery.run(deliveryId, this.options.now()).changes === 0) {
+          return { status: 'duplicate', detail: `delivery ${deliveryId} was applied before` };
+        }
+        const result = this.applyEvent(event);
+        // A rejected event must stay unseen, so its savepoint rolls back.
+        if (result.status === 'full') throw new FullStore(result.detail);
+        return result;
+      })();
     } catch (error) {
       if (error instanceof FullStore) return { status: 'full', detail: error.message };
-      throw error;
+      this.countRows();
+      return error instanceof Error ? error : new Error(String(error));
     }
   }
 
-  private applyInTransaction(deliveryId: string, event: BridgeEvent): ApplyResult {
-    return this.db.transaction((): ApplyResult => {
-      if (this.outboxSize >= this.options.maxOutbox) {
-        return { status: 'full', detail: `the outbox holds ${this.outboxSize} recordings not yet delivered (maxOutbox ${this.options.maxOutbox}); is the collector reachable?` };
-      }
-      if (this.statements.markDelivery.run(deliveryId, this.options.now()).changes === 0) {
-        return { status: 'duplicate', detail: `delivery ${deliveryId} was applied before` };
-      }
-      const result = this.applyEvent(event);
-      // A rejected event must stay unseen, so the transaction rolls back.
-      if (result.status === 'full') throw new FullStore(result.detail);
-      return result;
-    }).immediate();
+  private countRows(): void {
+    this.outboxSize = this.db.prepare('SELECT count(*) FROM outbox').pluck().get() as number;
+    this.pullRequestCount = this.db.prepare('SELECT count(*) FROM pull_requests').pluck().get() as number;
   }
 
   /** Resolves due pull requests and prunes old state; returns what it did. */
@@ -175,7 +207,7 @@ export class Ledger {
         return { status: 'recorded', detail: `${where} ${event.action}` };
       }
       case 'check':
-        this.statements.upsertCheck.run(event.repository, event.sha, event.name, event.conclusion, event.startedAt, event.completedAt);
+        this.statements.upsertCheck.run(event.repository, event.sha, event.name, event.conclusion, event.startedAt, event.completedAt, now);
         return { status: 'recorded', detail: `${event.name} ${event.conclusion} on ${event.repository}@${event.sha.slice(0, 12)}` };
       case 'deployment':
         return this.applyDeployment(event, now);
@@ -215,7 +247,7 @@ export class Ledger {
     }
 
     // Kept for pull requests whose merge is recorded later (events out of order).
-    this.statements.insertDeployment.run(event.repository, event.sha, event.environment, event.ref, event.createdAt, event.deployedAt, JSON.stringify(event.commits));
+    this.statements.insertDeployment.run(event.repository, event.sha, event.environment, event.ref, event.createdAt, event.deployedAt, JSON.stringify(event.commits), now);
     const deployment: DeploymentRow = {
       repository: event.repository,
       sha: event.sha,
@@ -224,6 +256,7 @@ export class Ledger {
       created_at: event.createdAt,
       deployed_at: event.deployedAt,
       commits: JSON.stringify(event.commits),
+      received_at: now,
     };
     let matched = 0;
     for (const row of this.statements.undeployed.all(event.repository, event.deployedAt) as PullRequestRow[]) {
@@ -300,9 +333,10 @@ export class Ledger {
     const pullRequestsPruned = db.prepare(`DELETE FROM pull_requests WHERE ${finished}`).run(params).changes;
     this.pullRequestCount -= pullRequestsPruned;
 
+    // Event times can be old (a redelivery, a slow pipeline), so retention counts from receipt.
     const cutoff = now - this.options.deployWaitMillis;
-    db.prepare('DELETE FROM checks WHERE completed_at < ?').run(cutoff);
-    db.prepare('DELETE FROM deployments WHERE deployed_at < ?').run(cutoff);
+    db.prepare('DELETE FROM checks WHERE received_at < ?').run(cutoff);
+    db.prepare('DELETE FROM deployments WHERE received_at < ?').run(cutoff);
     db.prepare('DELETE FROM branch_links WHERE updated_at < ?').run(cutoff);
     return { deliveriesPruned, pullRequestsPruned };
   }

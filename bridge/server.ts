@@ -1,11 +1,11 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Webhooks } from '@octokit/webhooks';
-import type Database from 'better-sqlite3';
-import { otlpHttpMetricsTargetFromEnv, otlpHttpTargetFromEnv } from '../sdk/index.js';
+import { otlpHttpMetricsTargetFromEnv, otlpHttpTargetFromEnv, type ExportStats } from '../sdk/index.js';
 import { Dispatcher } from './dispatcher.js';
 import type { BridgeEvent } from './events.js';
 import { parseGithubEvent } from './github.js';
+import { GroupCommit } from './group-commit.js';
 import { Ledger, type ApplyResult } from './ledger.js';
 import { createLogger, type Logger } from './log.js';
 import { checkOptions, DEFAULTS, type BridgeOptions } from './options.js';
@@ -31,8 +31,12 @@ export interface Bridge {
 /** Counters since the start, and the state store's row counts. */
 export interface BridgeStats {
   responses: Record<string, number>;
+  /** Recordings confirmed delivered. */
   delivered: number;
+  /** Outbox batches that were not fully delivered and were retried. */
   retries: number;
+  /** Span counts of the SDK's exporter. */
+  export: ExportStats;
   store: StoreCounts;
 }
 
@@ -80,6 +84,7 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
     onProblem: (message) => log.warn('SDK problem', { problem: message }),
   });
   const dispatcher = new Dispatcher(ledger, recorder, log, { batchSize: 500, retryDelayMillis: options.retryDelayMillis ?? DEFAULTS.retryDelayMillis });
+  const commits = new GroupCommit(ledger);
   const webhooks = new Webhooks({ secret: options.secret });
   const bucket = new TokenBucket(options.maxRequestsPerSecond ?? DEFAULTS.maxRequestsPerSecond, options.burstRequests ?? DEFAULTS.burstRequests);
   const responses: Record<string, number> = {};
@@ -99,7 +104,7 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
     const event = headerValue(request, 'x-github-event');
     let answer: Answer;
     try {
-      answer = await answerRequest(request, { webhooks, ledger, bucket, maxBodyBytes, db });
+      answer = await answerRequest(request, { webhooks, ledger, commits, bucket, maxBodyBytes });
     } catch (error) {
       answer = { status: 500, result: 'error', detail: `internal error: ${(error as Error).message}` };
     }
@@ -151,7 +156,7 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
     drained: async () => {
       await dispatcher.settled();
     },
-    stats: () => ({ responses: { ...responses }, delivered: dispatcher.delivered, retries: dispatcher.retries, store: countRows(db) }),
+    stats: () => ({ responses: { ...responses }, delivered: dispatcher.delivered, retries: dispatcher.retries, export: recorder.exportStats(), store: countRows(db) }),
     close: () => {
       closing ??= (async () => {
         clearInterval(timer);
@@ -171,9 +176,9 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
 interface Services {
   webhooks: Webhooks;
   ledger: Ledger;
+  commits: GroupCommit;
   bucket: TokenBucket;
   maxBodyBytes: number;
-  db: Database.Database;
 }
 
 async function answerRequest(request: IncomingMessage, services: Services): Promise<Answer> {
@@ -209,10 +214,10 @@ async function answerRequest(request: IncomingMessage, services: Services): Prom
 
   const payload = parsePayload(text, headerValue(request, 'content-type'));
   if (payload instanceof Error) return { status: 400, result: 'malformed', detail: payload.message };
-  return path === '/github' ? answerGithub(request, payload, services.ledger) : answerPipeline(payload, services.ledger);
+  return path === '/github' ? answerGithub(request, payload, services.commits) : answerPipeline(payload, services.commits);
 }
 
-function answerGithub(request: IncomingMessage, payload: unknown, ledger: Ledger): Answer {
+async function answerGithub(request: IncomingMessage, payload: unknown, commits: GroupCommit): Promise<Answer> {
   const name = headerValue(request, 'x-github-event');
   const delivery = headerValue(request, 'x-github-delivery');
   if (name === undefined || delivery === undefined) {
@@ -221,18 +226,19 @@ function answerGithub(request: IncomingMessage, payload: unknown, ledger: Ledger
   const parsed = parseGithubEvent(name, payload);
   if (parsed.kind === 'ignored') return { status: 202, result: 'ignored', detail: parsed.reason };
   if (parsed.kind === 'invalid') return { status: 422, result: 'invalid', detail: parsed.message };
-  return apply(ledger, `github:${delivery}`, parsed.event);
+  return apply(commits, `github:${delivery}`, parsed.event);
 }
 
-function answerPipeline(payload: unknown, ledger: Ledger): Answer {
+async function answerPipeline(payload: unknown, commits: GroupCommit): Promise<Answer> {
   const parsed = parsePipelineEvent(payload);
   if (parsed.kind === 'invalid') return { status: 422, result: 'invalid', detail: parsed.message };
   if (parsed.kind === 'ignored' || parsed.id === undefined) return { status: 202, result: 'ignored', detail: 'nothing to record' };
-  return apply(ledger, `events:${parsed.id}`, parsed.event);
+  return apply(commits, `events:${parsed.id}`, parsed.event);
 }
 
-function apply(ledger: Ledger, deliveryId: string, event: BridgeEvent): Answer {
-  const result = ledger.apply(deliveryId, event);
+async function apply(commits: GroupCommit, deliveryId: string, event: BridgeEvent): Promise<Answer> {
+  const result = await commits.submit(deliveryId, event);
+  if (result instanceof Error) throw result;
   return { status: STATUS_OF_RESULT[result.status], result: result.status, detail: result.detail, ...(result.status === 'full' ? { headers: { 'retry-after': '60' } } : {}) };
 }
 

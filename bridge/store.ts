@@ -66,9 +66,10 @@ CREATE TABLE IF NOT EXISTS checks (
   conclusion TEXT NOT NULL,
   started_at INTEGER,
   completed_at INTEGER NOT NULL,
+  received_at INTEGER NOT NULL,
   PRIMARY KEY (repository, sha, name)
 ) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS checks_by_time ON checks (completed_at);
+CREATE INDEX IF NOT EXISTS checks_by_receipt ON checks (received_at);
 
 CREATE TABLE IF NOT EXISTS deployments (
   repository TEXT NOT NULL,
@@ -78,9 +79,10 @@ CREATE TABLE IF NOT EXISTS deployments (
   created_at INTEGER NOT NULL,
   deployed_at INTEGER NOT NULL,
   commits TEXT NOT NULL,
+  received_at INTEGER NOT NULL,
   PRIMARY KEY (repository, sha, environment)
 ) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS deployments_by_time ON deployments (deployed_at);
+CREATE INDEX IF NOT EXISTS deployments_by_receipt ON deployments (received_at);
 
 CREATE TABLE IF NOT EXISTS branch_links (
   repository TEXT NOT NULL,
@@ -129,6 +131,7 @@ export interface DeploymentRow {
   created_at: number;
   deployed_at: number;
   commits: string;
+  received_at: number;
 }
 
 /** An outbox row: a recording and its sequence number. */

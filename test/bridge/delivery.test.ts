@@ -251,3 +251,19 @@ async function postChunked(url: string, size: number): Promise<number> {
     write();
   });
 }
+
+describe('state retention', () => {
+  it('keeps old check and deployment events across a sweep', async () => {
+    // Event times two months before the bridge's clock, as a redelivery can have them.
+    const bridge = await start({ database: ':memory:', now: () => Date.parse('2027-01-05T00:00:00Z') });
+    await deliver(bridge, checkSuiteEvent(sha('d1'), 'success', '2026-11-02T08:50:00Z'));
+    await deliver(bridge, deploymentStatusEvent(sha('merge-21'), 'success', '2026-11-02T19:00:00Z'));
+    await settle(bridge);
+    await deliver(bridge, pullRequestEvent('opened', opened));
+    await deliver(bridge, pullRequestEvent('closed', { ...merged, headSha: sha('d1') }));
+    await settle(bridge);
+
+    expect(count('factory.verification')).toBe(1);
+    expect(count('factory.deployment')).toBe(1);
+  });
+});
