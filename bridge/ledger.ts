@@ -338,9 +338,24 @@ export class Ledger {
     db.prepare('DELETE FROM checks WHERE received_at < ?').run(cutoff);
     db.prepare('DELETE FROM deployments WHERE received_at < ?').run(cutoff);
     db.prepare('DELETE FROM branch_links WHERE updated_at < ?').run(cutoff);
+    // Rows waiting for a pull request are also capped by count, oldest first.
+    const maxPullRequests = this.options.maxPullRequests;
+    this.capRows('checks', 'repository, sha, name', 'received_at', CHECKS_PER_PULL_REQUEST * maxPullRequests);
+    this.capRows('deployments', 'repository, sha, environment', 'received_at', maxPullRequests);
+    this.capRows('branch_links', 'repository, branch', 'updated_at', maxPullRequests);
     return { deliveriesPruned, pullRequestsPruned };
   }
+
+  // Deletes the oldest rows of `table` beyond `max`; the tables have no rowid, so rows are found by their key.
+  private capRows(table: 'checks' | 'deployments' | 'branch_links', key: string, timeColumn: string, max: number): void {
+    const excess = (this.db.prepare(`SELECT count(*) FROM ${table}`).pluck().get() as number) - max;
+    if (excess <= 0) return;
+    this.db.prepare(`DELETE FROM ${table} WHERE (${key}) IN (SELECT ${key} FROM ${table} ORDER BY ${timeColumn} LIMIT ?)`).run(excess);
+  }
 }
+
+/** Check results kept per tracked pull request at most, for the cap on the checks table. */
+const CHECKS_PER_PULL_REQUEST = 10;
 
 function linkFromBody(body: string | null): string | null {
   const link = parsePullRequestMarker(body);

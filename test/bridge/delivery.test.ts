@@ -267,3 +267,20 @@ describe('state retention', () => {
     expect(count('factory.deployment')).toBe(1);
   });
 });
+
+describe('state store size', () => {
+  it('caps check results waiting for a pull request', async () => {
+    const bridge = await start({ database: ':memory:', maxPullRequests: 2 });
+    for (let index = 0; index < 30; index += 1) await deliver(bridge, checkSuiteEvent(sha(`orphan-${index}`), 'success', '2026-11-02T08:50:00Z'));
+    await settle(bridge);
+    expect(bridge.stats().store.checks).toBe(20);
+  });
+
+  it('answers 503 to a new pull request beyond maxPullRequests', async () => {
+    const bridge = await start({ database: ':memory:', maxPullRequests: 1 });
+    expect((await deliver(bridge, pullRequestEvent('opened', opened))).status).toBe(200);
+    const second = await deliver(bridge, pullRequestEvent('opened', { ...opened, number: 99 }));
+    expect(second.status).toBe(503);
+    expect(second.body.detail).toMatch(/maxPullRequests 1/);
+  });
+});
