@@ -20,7 +20,7 @@ export const SPANS_PER_PULL_REQUEST = 4;
 const REPOSITORY = { id: 1, name: 'bench-service', full_name: 'bench-org/bench-service', owner: { login: 'bench-org' } };
 const AGENT = 'bench-agent[bot]';
 
-/** Returns the deliveries of each phase; every phase holds one delivery per pull request. */
+/** Returns the deliveries of each phase; every phase contains one delivery per pull request. */
 export function benchmarkPhases(pullRequests: number, secret: string, round: number): SignedDelivery[][] {
   const phases: SignedDelivery[][] = [[], [], [], [], []];
   const base = Date.parse('2026-11-02T09:00:00Z');

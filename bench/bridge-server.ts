@@ -5,7 +5,7 @@
  *   node dist/bench/bridge-server.js --mode bare|bridge --secret S --otlp-port N [--db PATH]
  *
  * - `bare`: a node:http handler that reads the body, verifies X-Hub-Signature-256
- *   with @octokit/webhooks and answers 200. It stores and records nothing.
+ *   with @octokit/webhooks and responds 200. It stores and records nothing.
  * - `bridge`: the full bridge with its SQLite state file, exporting to the stub
  *   OTLP receiver on --otlp-port; the request rate limit is lifted.
  *

@@ -1,12 +1,12 @@
 /**
  * Bridge throughput benchmark: sustained webhooks per second, counted from the
- * first request until the bridge has answered every webhook with 2xx and
+ * first request until the bridge has responded 2xx to every webhook and
  * exported every span, with signature checks and the SQLite state store on,
  * against a bare node:http handler that only verifies signatures, in the same
  * run. Rounds alternate between the two servers; each server runs in its own
  * process, and the spans go to the stub OTLP receiver (bench/otlp-stub.ts).
  *
- * "Lost" counts webhooks not answered with 2xx plus spans the bridge should have
+ * "Lost" counts webhooks that got no 2xx response plus spans the bridge should have
  * exported and did not (4 per pull request: verification, review, outcome and
  * deployment), read from the bridge's own counts after it drained.
  *
@@ -49,11 +49,11 @@ interface Child {
 interface RoundResult {
   mode: 'bare' | 'bridge';
   requests: number;
-  /** Webhooks answered per second, from the first request to the last answer. */
-  answeredPerSecond: number;
+  /** Webhooks per second, from the first request to the last response. */
+  respondedPerSecond: number;
   /**
    * Webhooks per second from the first request until every span is exported; the
-   * sustained rate. For the bare handler it equals answeredPerSecond.
+   * sustained rate. For the bare handler it equals respondedPerSecond.
    */
   perSecond: number;
   non2xx: number;
@@ -77,11 +77,11 @@ console.log(`machine: ${availableParallelism()} CPUs (${cpus()[0]?.model ?? 'unk
 console.log(`${rounds} rounds of ${pullRequests * 5} webhooks (${pullRequests} pull requests x 5 events), ${concurrency} concurrent connections\n`);
 console.log(
   formatTable(
-    ['server', 'round', 'answered/s', 'sustained/s', 'non-2xx', 'spans missing'],
+    ['server', 'round', 'responded/s', 'sustained/s', 'non-2xx', 'spans missing'],
     results.map((result, index) => [
       result.mode,
       String(Math.floor(index / 2) + 1),
-      result.answeredPerSecond.toFixed(0),
+      result.respondedPerSecond.toFixed(0),
       result.perSecond.toFixed(0),
       String(result.non2xx),
       String(result.spansMissing),
@@ -100,16 +100,16 @@ async function runRound(mode: 'bare' | 'bridge', roundIndex: number): Promise<Ro
     let non2xx = 0;
     const started = performance.now();
     for (const phase of phases) non2xx += await sendAll(server.port, agent, phase);
-    const answeredSeconds = (performance.now() - started) / 1000;
+    const respondedSeconds = (performance.now() - started) / 1000;
     const requests = phases.reduce((sum, phase) => sum + phase.length, 0);
 
-    // The bridge answers SIGTERM once every pull request is recorded and its outbox is empty.
+    // After SIGTERM the bridge prints its counts once every pull request is recorded and its outbox is empty.
     server.process.kill('SIGTERM');
     const summary = JSON.parse((await server.lines.next()).value ?? '{}') as { export?: { exported: number } };
-    const drainedSeconds = mode === 'bridge' ? (performance.now() - started) / 1000 : answeredSeconds;
+    const drainedSeconds = mode === 'bridge' ? (performance.now() - started) / 1000 : respondedSeconds;
     await once(server.process, 'exit');
     const spansMissing = mode === 'bridge' ? pullRequests * SPANS_PER_PULL_REQUEST - (summary.export?.exported ?? 0) : 0;
-    return { mode, requests, answeredPerSecond: requests / answeredSeconds, perSecond: requests / drainedSeconds, non2xx, spansMissing };
+    return { mode, requests, respondedPerSecond: requests / respondedSeconds, perSecond: requests / drainedSeconds, non2xx, spansMissing };
   } finally {
     agent.destroy();
     if (server.process.exitCode === null) server.process.kill('SIGKILL');

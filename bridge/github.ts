@@ -6,10 +6,10 @@ import type { BridgeEvent, PullRequestFacts } from './events.js';
 /**
  * Turns a verified GitHub webhook payload into a bridge event. The payload types
  * come from @octokit/webhooks; zod checks at run time the fields the bridge reads,
- * because a correct signature says who sent a payload, not that it has them.
+ * because a correct signature proves who sent a payload, not that it has them.
  */
 
-/** What became of a payload. */
+/** The result of parsing a payload: an event, a reason to ignore it, or a validation error. */
 export type ParsedDelivery =
   | { kind: 'event'; event: BridgeEvent }
   | { kind: 'ignored'; reason: string }

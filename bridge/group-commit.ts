@@ -6,9 +6,9 @@ const MAX_BATCH = 256;
 
 /**
  * Collects the deliveries that arrive while the event loop is busy and applies
- * them in one transaction at the next turn (group commit). A webhook is still
- * answered only after its own delivery is committed, but one disk sync serves
- * every request in the batch.
+ * them in one transaction at the next turn (group commit). The server still
+ * responds to a webhook only after its delivery is committed, but one disk sync
+ * serves every request in the batch.
  */
 export class GroupCommit {
   private readonly ledger: Ledger;

@@ -17,14 +17,14 @@ export interface LedgerOptions extends ResolutionPolicy {
   now: () => number;
 }
 
-/** What applying one delivery did. */
+/** The effect of applying one delivery. */
 export type ApplyResult =
   | { status: 'recorded'; detail: string }
   | { status: 'duplicate'; detail: string }
   | { status: 'late'; detail: string }
   | { status: 'full'; detail: string };
 
-/** What one sweep did. */
+/** Counts of what one sweep resolved and pruned. */
 export interface SweepResult {
   resolved: number;
   abandoned: number;

@@ -23,7 +23,7 @@ export function readBody(request: IncomingMessage, maxBytes: number): Promise<Bu
     const onData = (chunk: Buffer) => {
       size += chunk.length;
       if (size > maxBytes) {
-        // Stop buffering; the caller answers 413 and closes the connection.
+        // Stop buffering. The caller responds 413 and closes the connection.
         request.pause();
         finish('too-large');
         return;

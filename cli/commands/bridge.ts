@@ -121,7 +121,8 @@ export function parseBridgeArgs(argv: string[], env: NodeJS.ProcessEnv): BridgeO
   if (secret.problem !== undefined) problems.push(secret.problem);
   const logLevel = text('log-level', 'FACTORY_BRIDGE_LOG_LEVEL') ?? 'info';
   if (!['debug', 'info', 'warn', 'error'].includes(logLevel)) problems.push(`invalid --log-level ${JSON.stringify(logLevel)}: expected debug, info, warn or error`);
-  const verification = values['no-verification-spans'] === true ? false : env.FACTORY_BRIDGE_VERIFICATION_SPANS === 'false' ? false : undefined;
+  let verification: boolean | undefined;
+  if (values['no-verification-spans'] === true || env.FACTORY_BRIDGE_VERIFICATION_SPANS === 'false') verification = false;
 
   const options: BridgeOptions = {
     secret: secret.value ?? '',

@@ -102,7 +102,7 @@ function decodeSpans(text: string): CapturedSpan[] {
   return spans;
 }
 
-/** A logger that keeps its lines, for assertions on what was logged. */
+/** Creates a logger that keeps its lines, for assertions on what was logged. */
 export function memoryLogger(): Logger & { lines: string[] } {
   const lines: string[] = [];
   const push = (level: string) => (message: string, fields: Record<string, unknown> = {}) => {
@@ -157,7 +157,7 @@ export async function deliver(bridge: Bridge, delivery: Delivery, options: { sig
   return post(`${bridge.url}${options.path ?? '/github'}`, body, headers);
 }
 
-/** POSTs `body` with node:http and returns the status and the parsed JSON answer. */
+/** POSTs `body` with node:http and returns the status and the parsed JSON response. */
 export function post(url: string, body: string | Buffer, headers: Record<string, string>): Promise<Reply> {
   return new Promise((resolve, reject) => {
     const request = httpRequest(url, { method: 'POST', headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) } }, (response) => {

@@ -33,7 +33,7 @@ export interface PullRequestShape {
   deletions?: number;
 }
 
-/** A pull_request object as webhook payloads embed it. */
+/** Builds a pull_request object as webhook payloads embed it. */
 export function pullRequest(shape: PullRequestShape) {
   const merged = shape.mergedAt !== undefined && shape.mergedAt !== null;
   return {
@@ -148,7 +148,7 @@ export function pushEvent(branch: string, messages: string[]): Delivery {
   };
 }
 
-/** A deterministic 40-digit hex SHA for a label. */
+/** Returns a deterministic 40-digit hex SHA for a label. */
 export function sha(label: string): string {
   let hex = '';
   let state = 0x811c9dc5;
