@@ -72,6 +72,10 @@ try {
 
 const bare = summarize(results.filter((result) => result.mode === 'bare').map((result) => result.perSecond));
 const bridge = summarize(results.filter((result) => result.mode === 'bridge').map((result) => result.perSecond));
+// Each round pairs a bare and a bridge run made back to back, so their ratio is less affected by other load on the machine.
+const pairedRatios = summarize(
+  results.filter((result) => result.mode === 'bridge').map((result, index) => result.perSecond / results.filter((other) => other.mode === 'bare')[index]!.perSecond),
+);
 const lost = results.filter((result) => result.mode === 'bridge').reduce((sum, result) => sum + result.non2xx + result.spansMissing, 0);
 console.log(`machine: ${availableParallelism()} CPUs (${cpus()[0]?.model ?? 'unknown'}), ${round(totalmem() / 1024 ** 3, 1)} GiB, Node.js ${process.version}`);
 console.log(`${rounds} rounds of ${pullRequests * 5} webhooks (${pullRequests} pull requests x 5 events), ${concurrency} concurrent connections\n`);
@@ -89,7 +93,16 @@ console.log(
   ),
 );
 console.log(`\nmedian sustained webhooks/s: bare ${bare.median.toFixed(0)}, bridge ${bridge.median.toFixed(0)}; bridge/bare ratio ${(bridge.median / bare.median).toFixed(3)}; lost ${lost}`);
-console.log(JSON.stringify({ bareMedian: round(bare.median, 1), bridgeMedian: round(bridge.median, 1), ratio: round(bridge.median / bare.median, 4), lost }));
+console.log(`per-round bridge/bare ratio: median ${pairedRatios.median.toFixed(3)}, min ${pairedRatios.min.toFixed(3)}, max ${pairedRatios.max.toFixed(3)}`);
+console.log(
+  JSON.stringify({
+    bareMedian: round(bare.median, 1),
+    bridgeMedian: round(bridge.median, 1),
+    ratio: round(bridge.median / bare.median, 4),
+    pairedRatioMedian: round(pairedRatios.median, 4),
+    lost,
+  }),
+);
 
 async function runRound(mode: 'bare' | 'bridge', roundIndex: number): Promise<RoundResult> {
   const directory = mkdtempSync(join(tmpdir(), 'bridge-bench-'));

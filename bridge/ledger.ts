@@ -227,7 +227,7 @@ export class Ledger {
       now,
     };
     if (existing === undefined) {
-      if (this.pullRequestCount >= this.options.maxPullRequests) return 'full';
+      if (this.pullRequestCount >= this.options.maxPullRequests && !this.evictTombstone()) return 'full';
       this.statements.insertPullRequest.run(values);
       this.pullRequestCount += 1;
     } else {
@@ -237,6 +237,18 @@ export class Ledger {
       this.statements.touch.run(now, facts.repository, facts.number);
     }
     return this.statements.getPullRequest.get(facts.repository, facts.number) as PullRequestRow;
+  }
+
+  // Makes room by deleting the oldest resolved pull request that waits for nothing; returns whether one was deleted.
+  private evictTombstone(): boolean {
+    const evicted = this.db
+      .prepare(
+        `DELETE FROM pull_requests WHERE (repository, number) IN (SELECT repository, number FROM pull_requests
+         WHERE resolution IS NOT NULL AND (resolution != 'merged' OR deployed = 1) ORDER BY resolved_at LIMIT 1)`,
+      )
+      .run().changes;
+    this.pullRequestCount -= evicted;
+    return evicted > 0;
   }
 
   private applyDeployment(event: Extract<BridgeEvent, { type: 'deployment' }>, now: number): ApplyResult {
@@ -325,12 +337,14 @@ export class Ledger {
       deliveriesPruned += db.prepare('DELETE FROM deliveries WHERE id IN (SELECT id FROM deliveries ORDER BY received_at LIMIT ?)').run(excess).changes;
     }
 
-    // A resolved pull request is kept while its deployment may still come.
-    const finished = `resolution IS NOT NULL AND (resolution != 'merged' OR deployed = 1 OR resolved_at < @deployCutoff)`;
-    const params = { deployCutoff: now - this.options.deployWaitMillis };
-    db.prepare(`DELETE FROM heads WHERE (repository, number) IN (SELECT repository, number FROM pull_requests WHERE ${finished})`).run(params);
-    db.prepare(`DELETE FROM reviews WHERE (repository, number) IN (SELECT repository, number FROM pull_requests WHERE ${finished})`).run(params);
-    const pullRequestsPruned = db.prepare(`DELETE FROM pull_requests WHERE ${finished}`).run(params).changes;
+    // A resolved pull request's row stays for deployWaitMillis: while its deployment
+    // may come, and as a tombstone, so that a late event does not record it again.
+    const resolved = `SELECT repository, number FROM pull_requests WHERE resolution IS NOT NULL`;
+    db.prepare(`DELETE FROM heads WHERE (repository, number) IN (${resolved})`).run();
+    db.prepare(`DELETE FROM reviews WHERE (repository, number) IN (${resolved})`).run();
+    const pullRequestsPruned = db
+      .prepare('DELETE FROM pull_requests WHERE resolution IS NOT NULL AND resolved_at < ?')
+      .run(now - this.options.deployWaitMillis).changes;
     this.pullRequestCount -= pullRequestsPruned;
 
     // Event times can be old (a redelivery, a slow pipeline), so retention counts from receipt.

@@ -9,6 +9,7 @@ import {
   type AuthorKind,
   type ExportStats,
   type OtlpHttpTarget,
+  type RunIdentity,
 } from '../sdk/index.js';
 import type { Recording } from './recording.js';
 
@@ -88,7 +89,8 @@ export class Recorder {
         changeId: identity.changeId,
         model: identity.model ?? '',
         provider: identity.provider,
-        complexity: identity.complexity as never,
+        // Without a complexity the SDK reports the call and records no root span.
+        complexity: identity.complexity as RunIdentity['complexity'],
         startTime: recording.startTime,
       });
       run.end(recording.endTime);

@@ -284,3 +284,27 @@ describe('state store size', () => {
     expect(second.body.detail).toMatch(/maxPullRequests 1/);
   });
 });
+
+describe('resolved pull requests', () => {
+  it('stay resolved after a sweep prunes their details', async () => {
+    const bridge = await start({ database: ':memory:' });
+    await deliver(bridge, pullRequestEvent('opened', opened));
+    await deliver(bridge, pullRequestEvent('closed', { ...opened, closedAt: '2026-11-02T12:00:00Z' }));
+    await settle(bridge);
+    await settle(bridge);
+    const late = await deliver(bridge, reviewEvent('approved', 740, { ...opened, closedAt: '2026-11-02T12:00:00Z' }, '2026-11-02T13:00:00Z'));
+    await settle(bridge);
+
+    expect(late.body.result).toBe('late');
+    expect(count('factory.review')).toBe(1);
+    expect(count('factory.outcome')).toBe(1);
+  });
+
+  it('make room for new ones at maxPullRequests', async () => {
+    const bridge = await start({ database: ':memory:', maxPullRequests: 1 });
+    await deliver(bridge, pullRequestEvent('opened', opened));
+    await deliver(bridge, pullRequestEvent('closed', { ...opened, closedAt: '2026-11-02T12:00:00Z' }));
+    await settle(bridge);
+    expect((await deliver(bridge, pullRequestEvent('opened', { ...opened, number: 98 }))).status).toBe(200);
+  });
+});
