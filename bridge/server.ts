@@ -137,7 +137,8 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
       server.off('error', reject);
       resolve();
     });
-  }).catch((error: Error) => {
+  }).catch(async (error: Error) => {
+    await recorder.shutdown();
     db.close();
     throw new Error(`cannot listen on ${options.host ?? DEFAULTS.host}:${options.port ?? DEFAULTS.port}: ${error.message}`);
   });

@@ -149,6 +149,11 @@ describe('restart in the middle of a stream', () => {
     expect(second.stats().store.outbox).toBe(0);
   });
 
+  it('rejects a port in use with the address', async () => {
+    const first = await start({ database: ':memory:' });
+    await expect(start({ database: ':memory:', port: first.port })).rejects.toThrow(`cannot listen on 127.0.0.1:${first.port}`);
+  });
+
   it('rejects a second bridge on the same database', async () => {
     const database = join(directory, 'state.db');
     await start({ database });
