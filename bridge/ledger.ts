@@ -30,6 +30,8 @@ export interface SweepResult {
   abandoned: number;
   deliveriesPruned: number;
   pullRequestsPruned: number;
+  /** Whether more pull requests were due than one sweep resolves. */
+  more: boolean;
 }
 
 /**
@@ -79,8 +81,8 @@ export class Ledger {
       insertOutbox: db.prepare('INSERT INTO outbox (recording, created_at) VALUES (?, ?)'),
       undeployed: db.prepare(`SELECT * FROM pull_requests WHERE repository = ? AND resolution = 'merged' AND deployed = 0 AND merged_at <= ?`),
       markDeployed: db.prepare('UPDATE pull_requests SET deployed = 1 WHERE repository = ? AND number = ?'),
-      dueClosed: db.prepare('SELECT * FROM pull_requests WHERE resolution IS NULL AND closed_at IS NOT NULL AND last_event_at <= ? LIMIT 500'),
-      dueIdle: db.prepare('SELECT * FROM pull_requests WHERE resolution IS NULL AND closed_at IS NULL AND last_event_at <= ? LIMIT 500'),
+      dueClosed: db.prepare(`SELECT * FROM pull_requests WHERE resolution IS NULL AND closed_at IS NOT NULL AND last_event_at <= ? LIMIT ${RESOLVE_PER_SWEEP}`),
+      dueIdle: db.prepare(`SELECT * FROM pull_requests WHERE resolution IS NULL AND closed_at IS NULL AND last_event_at <= ? LIMIT ${RESOLVE_PER_SWEEP}`),
       outbox: db.prepare('SELECT seq, recording FROM outbox ORDER BY seq LIMIT ?'),
       deleteOutbox: db.prepare('DELETE FROM outbox WHERE seq = ?'),
     };
@@ -148,7 +150,7 @@ export class Ledger {
   /** Resolves due pull requests and prunes old state; returns what it did. */
   sweep(): SweepResult {
     const now = this.options.now();
-    const result: SweepResult = { resolved: 0, abandoned: 0, deliveriesPruned: 0, pullRequestsPruned: 0 };
+    const result: SweepResult = { resolved: 0, abandoned: 0, deliveriesPruned: 0, pullRequestsPruned: 0, more: false };
     this.db.transaction(() => {
       for (const row of this.statements.dueClosed.all(now - this.options.settleMillis) as PullRequestRow[]) {
         this.resolve(row, row.merged_at !== null ? 'merged' : 'closed', now);
@@ -160,6 +162,7 @@ export class Ledger {
       }
     }).immediate();
     this.db.transaction(() => Object.assign(result, this.prune(now))).immediate();
+    result.more = result.resolved === RESOLVE_PER_SWEEP || result.abandoned === RESOLVE_PER_SWEEP;
     return result;
   }
 
@@ -367,6 +370,9 @@ export class Ledger {
     this.db.prepare(`DELETE FROM ${table} WHERE (${key}) IN (SELECT ${key} FROM ${table} ORDER BY ${timeColumn} LIMIT ?)`).run(excess);
   }
 }
+
+/** Pull requests resolved per sweep at most (and as many abandoned), so that one transaction stays short. */
+const RESOLVE_PER_SWEEP = 500;
 
 /** Check results kept per tracked pull request at most, for the cap on the checks table. */
 const CHECKS_PER_PULL_REQUEST = 10;

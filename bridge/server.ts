@@ -93,6 +93,8 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
     try {
       const result = ledger.sweep();
       if (result.resolved + result.abandoned > 0) log.info('pull requests resolved', { ...result });
+      // A backlog is worked off in short transactions, with requests served in between.
+      if (result.more) setImmediate(sweep);
     } catch (error) {
       log.error('sweep failed; it runs again at the next interval', { error: (error as Error).message });
     }
