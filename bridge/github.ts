@@ -18,6 +18,9 @@ export type ParsedDelivery =
 /** The GitHub events the bridge subscribes to; everything else is acknowledged with 202 and ignored. */
 export const GITHUB_EVENTS = ['pull_request', 'pull_request_review', 'check_suite', 'workflow_run', 'deployment_status', 'push', 'ping'] as const;
 
+// Every GitHub Actions workflow run also completes a check suite of this app, which would count the run twice.
+const GITHUB_ACTIONS_APP = 'github-actions';
+
 const PULL_REQUEST_ACTIONS = ['opened', 'reopened', 'synchronize', 'closed', 'edited', 'ready_for_review', 'labeled', 'unlabeled'] as const;
 
 /** Parses the payload of the GitHub event `name`. */
@@ -163,6 +166,9 @@ function parseCheckSuite(payload: EmitterWebhookEvent<'check_suite'>['payload'])
   const parsed = checkSuiteEventSchema.safeParse(payload);
   if (!parsed.success) return invalid('check_suite.completed', parsed.error);
   const suite = parsed.data.check_suite;
+  if (suite.app?.slug === GITHUB_ACTIONS_APP) {
+    return { kind: 'ignored', reason: 'check suites of GitHub Actions are recorded from their workflow_run events' };
+  }
   return {
     kind: 'event',
     event: {

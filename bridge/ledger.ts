@@ -63,7 +63,7 @@ export class Ledger {
         (repository, number, author, head_ref, base_ref, body_link, labels, lines_changed, opened_at, updated_at, closed_at, merged_at, merge_sha, last_event_at)
         VALUES (@repository, @number, @author, @headRef, @baseRef, @bodyLink, @labels, @linesChanged, @createdAt, @updatedAt, @closedAt, @mergedAt, @mergeSha, @now)`),
       updateSnapshot: db.prepare(`UPDATE pull_requests SET author = @author, head_ref = @headRef, base_ref = @baseRef, body_link = @bodyLink,
-        labels = @labels, lines_changed = @linesChanged, updated_at = @updatedAt, closed_at = @closedAt, merged_at = @mergedAt, merge_sha = @mergeSha
+        labels = @labels, lines_changed = COALESCE(@linesChanged, lines_changed), updated_at = @updatedAt, closed_at = @closedAt, merged_at = @mergedAt, merge_sha = @mergeSha
         WHERE repository = @repository AND number = @number`),
       touch: db.prepare('UPDATE pull_requests SET last_event_at = ? WHERE repository = ? AND number = ?'),
       insertHead: db.prepare('INSERT OR IGNORE INTO heads (repository, number, sha, pusher, pushed_at) VALUES (?, ?, ?, ?, ?)'),

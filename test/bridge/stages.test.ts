@@ -172,3 +172,34 @@ describe('pull request with no run id', () => {
     expect(spansNamed('factory.deployment')).toHaveLength(1);
   });
 });
+
+describe('CI events', () => {
+  it('count a GitHub Actions run once', async () => {
+    await deliver(bridge, pullRequestEvent('opened', opened));
+    const suite = await deliver(bridge, checkSuiteEvent(sha('a1'), 'success', '2026-11-02T09:20:00Z', 'github-actions'));
+    await deliver(bridge, workflowRunEvent(sha('a1'), 'success', '2026-11-02T09:20:00Z'));
+    await deliver(bridge, pullRequestEvent('closed', { ...merged, headSha: sha('a1') }));
+    await settle(bridge);
+
+    expect(suite.status).toBe(202);
+    expect(spansNamed('factory.verification')).toHaveLength(1);
+  });
+});
+
+describe('pull request size', () => {
+  it('survives a review snapshot without line counts', async () => {
+    const human: PullRequestShape = { number: 41, author: DEVELOPER, createdAt: '2026-11-02T09:00:00Z', additions: 900, deletions: 50 };
+    const closed = { ...human, closedAt: '2026-11-02T12:00:00Z' };
+    await deliver(bridge, pullRequestEvent('opened', human));
+    await deliver(bridge, pullRequestEvent('closed', closed));
+    // Review payloads embed the pull request without its line counts; this one is the newest snapshot.
+    const review = reviewEvent('commented', 602, { ...closed, updatedAt: '2026-11-02T12:30:00Z' }, '2026-11-02T11:00:00Z');
+    const pullRequest = (review.payload as { pull_request: Record<string, unknown> }).pull_request;
+    delete pullRequest.additions;
+    delete pullRequest.deletions;
+    await deliver(bridge, review);
+    await settle(bridge);
+
+    expect(spansNamed('factory.review')[0]!.attributes['factory.task.complexity']).toBe('complex');
+  });
+});
