@@ -257,7 +257,9 @@ export class Ledger {
   private applyDeployment(event: Extract<BridgeEvent, { type: 'deployment' }>, now: number): ApplyResult {
     const target = `${event.repository}@${event.sha.slice(0, 12)} to ${event.environment}`;
     if (!event.succeeded) return { status: 'recorded', detail: `failed deployment of ${target} ignored: only successful deployments end stage F` };
-    if (!this.options.productionEnvironments.includes(event.environment)) {
+    // GitHub shows environment names as typed, so `Production` and `production` are the same environment here.
+    const environment = event.environment.toLowerCase();
+    if (!this.options.productionEnvironments.some((name) => name.toLowerCase() === environment)) {
       return { status: 'recorded', detail: `deployment of ${target} ignored: not a production environment (${this.options.productionEnvironments.join(', ')})` };
     }
 
@@ -319,7 +321,8 @@ export class Ledger {
         identity: recorded.identity,
         commitAt: row.merged_at!,
         deployedAt: deployment.deployed_at,
-        environment: deployment.environment,
+        // The MLTC recording rules select deployment.environment.name="production".
+        environment: PRODUCTION,
         revision: deployment.sha,
       },
       now,
@@ -370,6 +373,9 @@ export class Ledger {
     this.db.prepare(`DELETE FROM ${table} WHERE (${key}) IN (SELECT ${key} FROM ${table} ORDER BY ${timeColumn} LIMIT ?)`).run(excess);
   }
 }
+
+/** `deployment.environment.name` of every deployment that ends stage F, whatever the environment was called. */
+const PRODUCTION = 'production';
 
 /** Pull requests resolved per sweep at most (and as many abandoned), so that one transaction stays short. */
 const RESOLVE_PER_SWEEP = 500;

@@ -203,3 +203,18 @@ describe('pull request size', () => {
     expect(spansNamed('factory.review')[0]!.attributes['factory.task.complexity']).toBe('complex');
   });
 });
+
+describe('deployment environments', () => {
+  it('match production ignoring case and skip others', async () => {
+    await deliver(bridge, pullRequestEvent('opened', opened));
+    await deliver(bridge, pullRequestEvent('closed', merged));
+    const staging = await deliver(bridge, deploymentStatusEvent(sha('merge-17'), 'success', '2026-11-03T16:00:00Z', { environment: 'staging' }));
+    await deliver(bridge, deploymentStatusEvent(sha('merge-17'), 'success', '2026-11-03T17:00:00Z', { environment: 'Production' }));
+    await settle(bridge);
+
+    expect(staging.body.detail).toMatch(/not a production environment/);
+    const deployments = spansNamed('factory.deployment');
+    expect(deployments).toHaveLength(1);
+    expect(deployments[0]!.attributes['deployment.environment.name']).toBe('production');
+  });
+});
