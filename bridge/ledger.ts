@@ -35,9 +35,10 @@ export interface SweepResult {
 }
 
 /**
- * Applies deliveries to the state store. Each delivery is one transaction: its id
- * is marked seen, the state changes, and the SDK calls it makes due go into the
- * outbox, so a delivery is applied completely or not at all.
+ * Applies deliveries to the state store. Each delivery is one transaction (a
+ * savepoint when several are committed together): its id is marked seen, the
+ * state changes, and the SDK calls it makes due go into the outbox, so a delivery
+ * is applied completely or not at all.
  *
  * A pull request's run is recorded when it resolves, `settleMillis` after its last
  * event once closed, or `idleMillis` after its last event while open (abandoned).
