@@ -8,8 +8,10 @@ import { pullRequestMarker } from '../../sdk/index.js';
 import { SECRET, deliver, startSpanReceiver, type SpanReceiver } from './helpers.js';
 import { AGENT, pullRequestEvent, reviewEvent, sha } from './payloads.js';
 
-// The bridge is killed with SIGKILL, so it runs as the built command in a child process.
+// The bridge is killed with SIGKILL, so it runs as the built command in a child
+// process; `npm test` builds it first.
 const CLI = join(import.meta.dirname, '..', '..', 'dist', 'cli', 'main.js');
+if (!existsSync(CLI)) console.warn(`skipping the bridge SIGKILL tests: ${CLI} is missing; run npm run build first`);
 
 let receiver: SpanReceiver;
 let directory: string;
