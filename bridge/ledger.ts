@@ -3,6 +3,7 @@ import { parsePullRequestMarker } from '../sdk/index.js';
 import type { BridgeEvent, PullRequestFacts } from './events.js';
 import type { Recording } from './recording.js';
 import { resolvePullRequest, matchesDeployment, type ResolutionPolicy } from './resolution.js';
+import { evictTombstone, pruneState } from './retention.js';
 import type { DeploymentRow, OutboxRow, PullRequestRow } from './store.js';
 
 /** Limits and timings of the ledger; `BridgeOptions` documents each with its default. */
@@ -162,7 +163,8 @@ export class Ledger {
         result.abandoned += 1;
       }
     }).immediate();
-    this.db.transaction(() => Object.assign(result, this.prune(now))).immediate();
+    this.db.transaction(() => Object.assign(result, pruneState(this.db, this.options, now))).immediate();
+    this.pullRequestCount -= result.pullRequestsPruned;
     result.more = result.resolved === RESOLVE_PER_SWEEP || result.abandoned === RESOLVE_PER_SWEEP;
     return result;
   }
@@ -231,7 +233,11 @@ export class Ledger {
       now,
     };
     if (existing === undefined) {
-      if (this.pullRequestCount >= this.options.maxPullRequests && !this.evictTombstone()) return 'full';
+      if (this.pullRequestCount >= this.options.maxPullRequests) {
+        const evicted = evictTombstone(this.db);
+        this.pullRequestCount -= evicted;
+        if (evicted === 0) return 'full';
+      }
       this.statements.insertPullRequest.run(values);
       this.pullRequestCount += 1;
     } else {
@@ -241,18 +247,6 @@ export class Ledger {
       this.statements.touch.run(now, facts.repository, facts.number);
     }
     return this.statements.getPullRequest.get(facts.repository, facts.number) as PullRequestRow;
-  }
-
-  // Makes room by deleting the oldest resolved pull request that waits for nothing; returns whether one was deleted.
-  private evictTombstone(): boolean {
-    const evicted = this.db
-      .prepare(
-        `DELETE FROM pull_requests WHERE (repository, number) IN (SELECT repository, number FROM pull_requests
-         WHERE resolution IS NOT NULL AND (resolution != 'merged' OR deployed = 1) ORDER BY resolved_at LIMIT 1)`,
-      )
-      .run().changes;
-    this.pullRequestCount -= evicted;
-    return evicted > 0;
   }
 
   private applyDeployment(event: Extract<BridgeEvent, { type: 'deployment' }>, now: number): ApplyResult {
@@ -335,44 +329,6 @@ export class Ledger {
     this.statements.insertOutbox.run(JSON.stringify(recording), now);
     this.outboxSize += 1;
   }
-
-  private prune(now: number): Pick<SweepResult, 'deliveriesPruned' | 'pullRequestsPruned'> {
-    const db = this.db;
-    let deliveriesPruned = db.prepare('DELETE FROM deliveries WHERE received_at < ?').run(now - this.options.deliveryRetentionMillis).changes;
-    const excess = (db.prepare('SELECT count(*) FROM deliveries').pluck().get() as number) - this.options.maxDeliveries;
-    if (excess > 0) {
-      deliveriesPruned += db.prepare('DELETE FROM deliveries WHERE id IN (SELECT id FROM deliveries ORDER BY received_at LIMIT ?)').run(excess).changes;
-    }
-
-    // A resolved pull request's row stays for deployWaitMillis: while its deployment
-    // may come, and as a tombstone, so that a late event does not record it again.
-    const resolved = `SELECT repository, number FROM pull_requests WHERE resolution IS NOT NULL`;
-    db.prepare(`DELETE FROM heads WHERE (repository, number) IN (${resolved})`).run();
-    db.prepare(`DELETE FROM reviews WHERE (repository, number) IN (${resolved})`).run();
-    const pullRequestsPruned = db
-      .prepare('DELETE FROM pull_requests WHERE resolution IS NOT NULL AND resolved_at < ?')
-      .run(now - this.options.deployWaitMillis).changes;
-    this.pullRequestCount -= pullRequestsPruned;
-
-    // Event times can be old (a redelivery, a slow pipeline), so retention counts from receipt.
-    const cutoff = now - this.options.deployWaitMillis;
-    db.prepare('DELETE FROM checks WHERE received_at < ?').run(cutoff);
-    db.prepare('DELETE FROM deployments WHERE received_at < ?').run(cutoff);
-    db.prepare('DELETE FROM branch_links WHERE updated_at < ?').run(cutoff);
-    // Rows waiting for a pull request are also capped by count, oldest first.
-    const maxPullRequests = this.options.maxPullRequests;
-    this.capRows('checks', 'repository, sha, name', 'received_at', CHECKS_PER_PULL_REQUEST * maxPullRequests);
-    this.capRows('deployments', 'repository, sha, environment', 'received_at', maxPullRequests);
-    this.capRows('branch_links', 'repository, branch', 'updated_at', maxPullRequests);
-    return { deliveriesPruned, pullRequestsPruned };
-  }
-
-  // Deletes the oldest rows of `table` beyond `max`; the tables have no rowid, so rows are found by their key.
-  private capRows(table: 'checks' | 'deployments' | 'branch_links', key: string, timeColumn: string, max: number): void {
-    const excess = (this.db.prepare(`SELECT count(*) FROM ${table}`).pluck().get() as number) - max;
-    if (excess <= 0) return;
-    this.db.prepare(`DELETE FROM ${table} WHERE (${key}) IN (SELECT ${key} FROM ${table} ORDER BY ${timeColumn} LIMIT ?)`).run(excess);
-  }
 }
 
 /** `deployment.environment.name` of every deployment that ends stage F, whatever the environment was called. */
@@ -380,9 +336,6 @@ const PRODUCTION = 'production';
 
 /** Pull requests resolved per sweep at most (and as many abandoned), so that one transaction stays short. */
 const RESOLVE_PER_SWEEP = 500;
-
-/** Check results kept per tracked pull request at most, for the cap on the checks table. */
-const CHECKS_PER_PULL_REQUEST = 10;
 
 function linkFromBody(body: string | null): string | null {
   const link = parsePullRequestMarker(body);
