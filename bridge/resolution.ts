@@ -72,6 +72,7 @@ export function resolvePullRequest(input: ResolutionInput, policy: ResolutionPol
 
   const agents = new Set(policy.agentLogins.length > 0 ? policy.agentLogins : [row.author]);
   const agentHeads = input.heads.filter((head) => agents.has(head.pusher));
+  // NOTE: the pusher decides, not the commit author: a person's "Update branch" merge counts as a human change, and a person's commit pushed by the agent does not.
   const humanModified = authorKind === 'human' || input.heads.some((head) => !agents.has(head.pusher));
   const attempts = Math.max(1, agentHeads.length);
   const firstSha = agentHeads[0]?.sha;
