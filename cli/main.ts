@@ -10,6 +10,7 @@ Commands:
   demo                   record a small simulated factory and print the four metrics
   import swebench <csv>  record SWE-bench leaderboard results as runs
   simulate <scenario>    simulate an AI coding factory from a scenario file
+  bridge                 receive GitHub webhooks and CI and deploy events and record them as run stages
 
 Run a command with --help for its options.
 `;
@@ -32,6 +33,10 @@ async function main(argv: string[]): Promise<number> {
     case 'simulate': {
       const { runSimulateCommand } = await import('./commands/simulate.js');
       return runSimulateCommand(rest);
+    }
+    case 'bridge': {
+      const { runBridgeCommand } = await import('./commands/bridge.js');
+      return runBridgeCommand(rest);
     }
     case '--help':
     case '-h':

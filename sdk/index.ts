@@ -19,6 +19,7 @@ export type {
 export { FactoryIdGenerator } from './id-generator.js';
 export { deriveRunIds, newRunId } from './ids.js';
 export type { RunIds } from './ids.js';
+export { findRunLink, parsePullRequestMarker, parseRunBranchName, parseRunIdTrailer, pullRequestMarker, runBranchName, runIdTrailer, RUN_BRANCH_PREFIX, RUN_ID_TRAILER, type PullRequestLink, type PullRequestLinkSource } from './pr-link.js';
 export { classifyOutcome } from './outcome.js';
 export type { OutcomeFacts, OutcomeClass } from './outcome.js';
 export { FactoryTelemetryError } from './report.js';

@@ -36,6 +36,8 @@ export const ATTR_FACTORY_TASK_COMPLEXITY = 'factory.task.complexity';
 export const ATTR_FACTORY_TEAM = 'factory.team';
 export const ATTR_FACTORY_EXPERIMENT_NAME = 'factory.experiment.name';
 export const ATTR_FACTORY_EXPERIMENT_ARM = 'factory.experiment.arm';
+/** Who wrote the change: `agent` for a run of the factory, `human` for a baseline pull request with no run id. */
+export const ATTR_FACTORY_AUTHOR_KIND = 'factory.author.kind';
 
 // Stage B, context inputs.
 export const ATTR_FACTORY_CONTEXT_INPUT_TOKENS = 'factory.context.input_tokens';
@@ -108,6 +110,9 @@ export const OUTCOME_STATUSES = ['merged', 'closed', 'abandoned'] as const;
  */
 export const TASK_COMPLEXITIES = ['trivial', 'standard', 'complex', 'architectural'] as const;
 
+/** Allowed values of `factory.author.kind`. */
+export const AUTHOR_KINDS = ['agent', 'human'] as const;
+
 /** Allowed values of `vcs.change.state` on a finished review span. */
 export const REVIEW_END_STATES = ['merged', 'closed'] as const;
 
@@ -139,5 +144,6 @@ export type FailureClassSource = (typeof FAILURE_CLASS_SOURCES)[number];
 export type CicdPipelineResult = (typeof CICD_PIPELINE_RESULTS)[number];
 export type OutcomeStatus = (typeof OUTCOME_STATUSES)[number];
 export type TaskComplexity = (typeof TASK_COMPLEXITIES)[number];
+export type AuthorKind = (typeof AUTHOR_KINDS)[number];
 export type ReviewEndState = (typeof REVIEW_END_STATES)[number];
 export type FailureClass = (typeof FAILURE_CLASSES)[number];
