@@ -23,6 +23,9 @@ const LEVEL_LABELS: Record<string, string[]> = {
   repository: ['repository'],
   team_repository: ['team', 'repository'],
   context_complete: ['context_complete'],
+  experiment: ['experiment'],
+  experiment_arm: ['experiment', 'arm'],
+  experiment_arm_complexity: ['experiment', 'arm', 'complexity'],
 };
 
 /**
@@ -113,10 +116,11 @@ function labelsOfLevel(name: string): string[] | undefined {
 
 /**
  * Lists what is wrong with the range selectors of a rule expression: each must read a
- * counter as `increase(counter[7d] anchored)` or a delta series as
- * `sum_over_time(delta[7d])`, and a delta series may appear nowhere else.
+ * counter as `increase(counter[<window>] anchored)` or a delta series as
+ * `sum_over_time(delta[<window>])`, where the window is the one the rule's name
+ * gives. A delta series may appear nowhere else.
  */
-function rangeViolations(expr: string): string[] {
+function rangeViolations(expr: string, window = '7d'): string[] {
   const violations: string[] = [];
   const ranges = [...expr.matchAll(/\[[^\]]*\]/g)];
   const calls = [...expr.matchAll(RANGE_CALL)];
@@ -127,8 +131,8 @@ function rangeViolations(expr: string): string[] {
   for (const [text, fn, metric, range, anchored] of calls) {
     const found = `${fn}(${metric}[${range}]${anchored === undefined ? '' : ' anchored'})`;
     const expected = DELTA_SERIES.has(metric as string)
-      ? `sum_over_time(${metric}[7d])`
-      : `increase(${metric}[7d] anchored)`;
+      ? `sum_over_time(${metric}[${window}])`
+      : `increase(${metric}[${window}] anchored)`;
     if (found !== expected) violations.push(`${text.replace(/\s+/g, ' ')}: expected ${expected}`);
   }
 
@@ -226,10 +230,11 @@ describe('promtool', () => {
     expect(result.status, `promtool check rules ${ruleFiles.join(' ')}\n${result.output}`).toBe(0);
   }, 120_000);
 
-  it('passes the rule unit tests', () => {
-    const result = runPromtool(promtool, ['test', 'rules', ...unitTestFiles]);
+  // One test per file, so that each gets its own timeout and a failure names its file.
+  it.each(unitTestFiles)('passes the rule unit tests in %s', (file) => {
+    const result = runPromtool(promtool, ['test', 'rules', file]);
 
-    expect(result.status, `promtool test rules ${unitTestFiles.join(' ')}\n${result.output}`).toBe(0);
+    expect(result.status, `promtool test rules ${file}\n${result.output}`).toBe(0);
   }, 300_000);
 });
 
@@ -259,8 +264,11 @@ describe('recording rules', () => {
     }
   });
 
-  it.each(records)('$record reads 7-day windows of counters and delta series', (rule) => {
-    expect(rangeViolations(rule.expr)).toEqual([]);
+  it.each(records)('$record reads the window its name gives', (rule) => {
+    // The operation part ends in the window, for example `increase_7d` or `ratio_14d`.
+    const window = /_(\d+d)$/.exec(rule.record ?? '')?.[1] ?? '7d';
+
+    expect(rangeViolations(rule.expr, window)).toEqual([]);
   });
 
   it.each(recordNames)('%s has a comment with its unit', (name) => {

@@ -4,8 +4,9 @@ import { classifyFailure, failureSignature, feedbackSpecificity, redactSecrets }
 // Inputs of 1 MiB built to make a backtracking regex take quadratic or worse
 // time: long runs of what one pattern repeats, with the character it needs next
 // missing. A quadratic pattern needs about (2^20)^2, some 10^12, steps on 1 MiB,
-// so the generous 5 s bound still catches it without making the test flaky.
-const BOUND_MS = 5000;
+// so a 30 s bound still catches it, and stays far above a busy machine's times
+// for linear patterns (about 5 s seen with eight test processes on two cores).
+const BOUND_MS = 30_000;
 const SIZE = 1 << 20;
 
 function repeatTo(unit: string): string {
