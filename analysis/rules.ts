@@ -186,11 +186,18 @@ class Counter {
   }
 
   add(rawLabels: Record<string, string>, amount: number): void {
-    const labels = Object.fromEntries(Object.entries(rawLabels).filter(([, value]) => value !== ''));
-    const key = JSON.stringify(Object.entries(labels).sort(([a], [b]) => (a < b ? -1 : 1)));
+    // The key functions above return their labels in a fixed order, so the values
+    // alone identify the label set; the label object is built once per set.
+    let key = '';
+    for (const name in rawLabels) key += `${name}\u0000${rawLabels[name]}\u0001`;
     const entry = this.values.get(key);
-    if (entry === undefined) this.values.set(key, { labels, value: amount });
-    else entry.value += amount;
+    if (entry !== undefined) {
+      entry.value += amount;
+      return;
+    }
+    const labels: Record<string, string> = {};
+    for (const name in rawLabels) if (rawLabels[name] !== '') labels[name] = rawLabels[name]!;
+    this.values.set(key, { labels, value: amount });
   }
 
   /** `this or 0 * other`: adds every label set of `other` that this lacks, with 0. */
