@@ -9,7 +9,7 @@
 /** An attribute value after decoding; `kvlistValue` and `bytesValue` stay as their JSON text. */
 export type AttributeValue = string | number | boolean | AttributeValue[] | null;
 
-/** One span as the analysis engine sees it. */
+/** One span, with the fields the analysis engine reads. */
 export interface SpanRecord {
   /** Lowercase hex, 32 digits. */
   traceId: string;
@@ -56,7 +56,7 @@ export function emptyReadSummary(): ReadSummary {
 
 /**
  * Yields the spans of each line in order. A line that is not valid JSON (for
- * example the last line of a file whose writer was killed mid-write) and a span
+ * example one cut short by a write that failed part way) and a span
  * without a name, ids or times are skipped and reported, never guessed. Blank
  * lines are ignored. Holds one line at a time.
  */
@@ -75,7 +75,7 @@ export async function* readOtlpJsonLines(lines: AsyncIterable<string> | Iterable
       request = JSON.parse(text);
     } catch (error) {
       summary.skippedLines += 1;
-      problem(lineNumber, `invalid JSON (${(error as Error).message}); the line was skipped. A writer that was killed mid-write leaves such a line.`);
+      problem(lineNumber, `invalid JSON (${(error as Error).message}); the line was skipped. A write that failed part way (a full disk) leaves such a line.`);
       continue;
     }
     const resourceSpans = field(request, 'resourceSpans');

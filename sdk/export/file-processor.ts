@@ -32,6 +32,7 @@ export interface FileSpanProcessorOptions {
 }
 
 const DEFAULT_SCHEDULED_DELAY_MILLIS = 200;
+const NEWLINE = Buffer.from('\n');
 const DEFAULT_MAX_EXPORT_BATCH_SIZE = 512;
 const DEFAULT_MAX_QUEUE_SIZE = 10_000;
 
@@ -68,6 +69,8 @@ export class FileSpanProcessor implements SpanProcessor {
   private timer: NodeJS.Timeout | undefined;
   private fd: number | undefined;
   private exiting = false;
+  /** Set when a failed write left part of a line in the file, which the next write must end first. */
+  private partialLineWritten = false;
   private stopped = false;
   private removeExitHooks: (() => void) | undefined;
 
@@ -197,14 +200,17 @@ export class FileSpanProcessor implements SpanProcessor {
       this.failSpans(spans, 'serialization', `serializing ${countSpans(spans.length)} as OTLP JSON failed: ${describe(error)}`);
       return;
     }
+    if (this.partialLineWritten) line = Buffer.concat([NEWLINE, line]);
+    let offset = 0;
     try {
       const fd = this.openFile();
-      let offset = 0;
       while (offset < line.length) offset += writeSync(fd, line, offset, line.length - offset);
       this.written += spans.length;
+      this.partialLineWritten = false;
     } catch (error) {
-      // A partly written line cannot be told apart from a whole one by a later
-      // write, so the file is opened again and the reader skips the broken line.
+      // The reader skips a partly written line as invalid JSON. The next write
+      // starts with a line break so that the broken line does not take it along.
+      if (offset > 0) this.partialLineWritten = true;
       this.closeFile();
       const code = (error as NodeJS.ErrnoException).code ?? '_OTHER';
       this.failSpans(spans, code, `writing ${countSpans(spans.length)} to ${this.path} failed: ${describe(error)}`);
