@@ -18,14 +18,12 @@ export interface FileSpanProcessorOptions {
   path: string;
   /** Maximum time in ms that an ended span waits before its batch is written. Default 200. */
   scheduledDelayMillis?: number;
-  /** Maximum number of spans per line. Default 512. */
-  maxExportBatchSize?: number;
   /**
-   * Maximum number of spans waiting to be written. Spans that end while the limit is
-   * reached are dropped and counted. Default 10000.
+   * Maximum number of spans per line, and so per write. A span that fills the
+   * batch is written at once, so at most this many spans wait. Default 512.
    */
-  maxQueueSize?: number;
-  /** Receives every write failure and drop report. Default: `diag.error`. Exceptions thrown by it are ignored. */
+  maxExportBatchSize?: number;
+  /** Receives every write failure. Default: `diag.error`. Exceptions thrown by it are ignored. */
   onError?: (error: Error) => void;
   /** Called once, synchronously, at exit or on SIGTERM or SIGINT, before the final write. Exceptions are ignored. */
   beforeExitFlush?: () => void;
@@ -34,7 +32,6 @@ export interface FileSpanProcessorOptions {
 const DEFAULT_SCHEDULED_DELAY_MILLIS = 200;
 const NEWLINE = Buffer.from('\n');
 const DEFAULT_MAX_EXPORT_BATCH_SIZE = 512;
-const DEFAULT_MAX_QUEUE_SIZE = 10_000;
 
 /**
  * Span processor that appends ended spans to a local file as OTLP JSON lines (see
@@ -60,7 +57,6 @@ export class FileSpanProcessor implements SpanProcessor {
   readonly path: string;
   private readonly scheduledDelayMillis: number;
   private readonly maxExportBatchSize: number;
-  private readonly maxQueueSize: number;
   private readonly onError: (error: Error) => void;
   private readonly beforeExitFlush: (() => void) | undefined;
   private beforeExitFlushCalled = false;
@@ -76,10 +72,8 @@ export class FileSpanProcessor implements SpanProcessor {
 
   private accepted = 0;
   private written = 0;
-  private dropped = 0;
   private failed = 0;
   private readonly failedByErrorType = new Map<string, number>();
-  private droppedSinceReport = 0;
 
   /** Creates the processor and installs its exit and signal listeners. The file is opened at the first write. */
   constructor(options: FileSpanProcessorOptions) {
@@ -91,11 +85,7 @@ export class FileSpanProcessor implements SpanProcessor {
     this.beforeExitFlush = options.beforeExitFlush;
     const problems: string[] = [];
     this.scheduledDelayMillis = positiveInteger('scheduledDelayMillis', options.scheduledDelayMillis, DEFAULT_SCHEDULED_DELAY_MILLIS, problems);
-    this.maxQueueSize = positiveInteger('maxQueueSize', options.maxQueueSize, DEFAULT_MAX_QUEUE_SIZE, problems);
-    this.maxExportBatchSize = Math.min(
-      positiveInteger('maxExportBatchSize', options.maxExportBatchSize, DEFAULT_MAX_EXPORT_BATCH_SIZE, problems),
-      this.maxQueueSize,
-    );
+    this.maxExportBatchSize = positiveInteger('maxExportBatchSize', options.maxExportBatchSize, DEFAULT_MAX_EXPORT_BATCH_SIZE, problems);
     for (const problem of problems) this.report(new Error(problem));
     this.removeExitHooks = installExitHooks({
       flushSync: () => this.flushAtExit(),
@@ -105,16 +95,11 @@ export class FileSpanProcessor implements SpanProcessor {
 
   onStart(_span: Span, _parentContext: Context): void {}
 
-  /** Queues a sampled span, or drops and counts it when the queue is full. Never throws. */
+  /** Queues a sampled span, and writes the batch when it is full. Never throws. */
   onEnd(span: ReadableSpan): void {
     try {
       if (this.stopped || (span.spanContext().traceFlags & TraceFlags.SAMPLED) === 0) return;
       this.accepted += 1;
-      if (this.queue.length >= this.maxQueueSize) {
-        this.dropped += 1;
-        this.droppedSinceReport += 1;
-        return;
-      }
       this.queue.push(span);
       if (this.exiting || this.queue.length >= this.maxExportBatchSize) {
         // A span that ends in a later 'exit' listener is written at once.
@@ -148,15 +133,18 @@ export class FileSpanProcessor implements SpanProcessor {
     return Promise.resolve();
   }
 
-  /** Span counts since the processor was created; `exported` counts the spans written to the file. */
+  /**
+   * Span counts since the processor was created. `exported` counts the spans
+   * written to the file, and `dropped` stays 0 because no span waits for room.
+   */
   stats(): ExportStats {
     return {
       accepted: this.accepted,
       exported: this.written,
-      dropped: this.dropped,
+      dropped: 0,
       failed: this.failed,
       failedByErrorType: Object.fromEntries(this.failedByErrorType),
-      pending: this.accepted - this.written - this.dropped - this.failed,
+      pending: this.accepted - this.written - this.failed,
     };
   }
 
@@ -186,7 +174,6 @@ export class FileSpanProcessor implements SpanProcessor {
       clearTimeout(this.timer);
       this.timer = undefined;
     }
-    this.reportDrops();
     while (this.queue.length > 0) {
       this.writeBatch(this.queue.splice(0, this.maxExportBatchSize));
     }
@@ -240,15 +227,6 @@ export class FileSpanProcessor implements SpanProcessor {
     this.failedByErrorType.set(errorType, (this.failedByErrorType.get(errorType) ?? 0) + spans.length);
     const runs = RunIdSet.of(spans).describe();
     this.report(new Error(runs === '' ? message : `${message}. ${runs}`));
-  }
-
-  private reportDrops(): void {
-    if (this.droppedSinceReport === 0) return;
-    const count = this.droppedSinceReport;
-    this.droppedSinceReport = 0;
-    this.report(
-      new Error(`span queue of ${this.path} is full: ${countSpans(count)} dropped because maxQueueSize (${this.maxQueueSize}) spans were waiting; ${this.dropped} dropped so far.`),
-    );
   }
 
   private report(error: Error): void {

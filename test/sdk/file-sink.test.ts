@@ -8,10 +8,12 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+import { TracerProvider } from '@opentelemetry/sdk-trace';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { collectRuns, readOtlpJsonLines, type Run } from '../../analysis/index.js';
-import { FactoryTelemetry } from '../../sdk/index.js';
+import { FactoryTelemetry, FileSpanProcessor } from '../../sdk/index.js';
+import { memoryTelemetry } from './helpers.js';
 
 const repositoryRoot = join(import.meta.dirname, '..', '..');
 let directory = '';
@@ -146,6 +148,29 @@ describe('file sink in process', () => {
     recordOneRun(telemetry, 'run-file-env');
     await telemetry.shutdown();
     expect((await readRuns(path)).has('run-file-env')).toBe(true);
+  });
+
+  it('reports the file option under a host provider', async () => {
+    const path = newFilePath();
+    const { telemetry, errors, spans } = memoryTelemetry({ file: { path } });
+    recordOneRun(telemetry, 'run-file-host');
+    expect(errors.map((error) => error.message)).toContainEqual(expect.stringContaining(`not writing to ${path}`));
+    expect(spans().length).toBeGreaterThan(0);
+    expect(telemetry.stats().file).toBeUndefined();
+  });
+
+  it('writes a full batch at once', async () => {
+    const path = newFilePath();
+    const processor = new FileSpanProcessor({ path, maxExportBatchSize: 2, scheduledDelayMillis: 60_000 });
+    const telemetry = new FactoryTelemetry({ tracerProvider: new TracerProvider({ spanProcessors: [processor] }) });
+    const run = telemetry.startRun({ runId: 'run-file-batch', repository: 'acme/api', model: 'model-a', complexity: 'trivial' });
+    run.recordContext({ inputTokens: 1 });
+    run.recordContext({ inputTokens: 2 });
+    expect(processor.stats()).toMatchObject({ accepted: 2, exported: 2, pending: 0 });
+    run.recordContext({ inputTokens: 3 });
+    expect(processor.stats()).toMatchObject({ accepted: 3, exported: 2, pending: 1 });
+    await processor.shutdown();
+    expect(readFileSync(path, 'utf8').split('\n').filter((line) => line !== '')).toHaveLength(2);
   });
 
   it('keeps the collector export beside a file when an endpoint is set', async () => {
