@@ -256,9 +256,13 @@ function describe(error: unknown): string {
 /** The `file` option of FactoryTelemetry: where and how to write the OTLP JSON lines file. */
 export type FileSinkOptions = { path: string } & Partial<Omit<FileSpanProcessorOptions, 'path' | 'onError' | 'beforeExitFlush'>>;
 
-/** Returns the file sink's path: `option.path`, else FACTORY_TELEMETRY_FILE, else undefined (no file). */
+/**
+ * Returns the file sink's path: `option.path`, else FACTORY_TELEMETRY_FILE, else
+ * undefined (no file). An option of another type is passed on as it is, so that
+ * FileSpanProcessor rejects it with a message instead of no file being written.
+ */
 export function fileSinkPath(option: FileSinkOptions | undefined, env: NodeJS.ProcessEnv): string | undefined {
-  if (option !== undefined) return option.path;
+  if (option !== undefined) return typeof option === 'object' && option !== null ? option.path : (option as unknown as string);
   const fromEnv = env[FACTORY_TELEMETRY_FILE];
   return fromEnv === undefined || fromEnv === '' ? undefined : fromEnv;
 }

@@ -142,6 +142,14 @@ describe('file sink in process', () => {
     expect(errors.map((error) => error.message).join('\n')).toContain('run-file-fails');
   });
 
+  it('reports an invalid file option', async () => {
+    const errors: Error[] = [];
+    const telemetry = new FactoryTelemetry({ file: { path: '' }, env: { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:9' }, export: { selfMetrics: false }, onError: (error) => errors.push(error) });
+    expect(errors.map((error) => error.message)).toContainEqual(expect.stringContaining('invalid file path ""'));
+    expect(telemetry.stats().file).toBeUndefined();
+    await telemetry.shutdown();
+  });
+
   it('takes the path from FACTORY_TELEMETRY_FILE', async () => {
     const path = newFilePath();
     const telemetry = new FactoryTelemetry({ env: { FACTORY_TELEMETRY_FILE: path } });
