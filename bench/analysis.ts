@@ -25,7 +25,7 @@ import { simulateSmallFactory } from '../cli/demo/small-factory.js';
 import { FactoryTelemetry } from '../sdk/index.js';
 import { formatTable, isEntryPoint, round, summarize } from './format.js';
 
-/** What one timed child process reports on its last stdout line. */
+/** Result of one timed child process, printed as its last stdout line. */
 interface PhaseResult {
   phase: 'analyse' | 'parse';
   milliseconds: number;

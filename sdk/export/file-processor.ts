@@ -51,7 +51,7 @@ const DEFAULT_MAX_EXPORT_BATCH_SIZE = 512;
  *
  * NOTE: a write blocks the event loop until the kernel takes the bytes, which on a
  * local disk takes well under a millisecond per batch. A file on a network mount
- * that stops answering would block the process.
+ * that stops responding would block the process.
  */
 export class FileSpanProcessor implements SpanProcessor {
   readonly path: string;
@@ -267,7 +267,7 @@ export function fileSinkPath(option: FileSinkOptions | undefined, env: NodeJS.Pr
   return fromEnv === undefined || fromEnv === '' ? undefined : fromEnv;
 }
 
-/** Whether an OTLP traces endpoint is set in `env`, which keeps the collector export on beside a file. */
+/** Returns whether an OTLP traces endpoint is set in `env`, which keeps the collector export on beside a file. */
 export function otlpEndpointConfigured(env: NodeJS.ProcessEnv): boolean {
   return Boolean(env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) || Boolean(env.OTEL_EXPORTER_OTLP_ENDPOINT);
 }

@@ -194,7 +194,7 @@ describe('file format against the collector', () => {
   });
 });
 
-/** Starts runs in one process and resolves them in another that knows only the model and complexity. */
+/** Starts runs in one process and resolves them in another that has only the run id, model and complexity. */
 function recordResumedRuns(harness: FactoryTelemetry, webhook: FactoryTelemetry, now: number): void {
   for (let index = 0; index < RESUMED_RUNS; index += 1) {
     const runId = `one-truth-resumed-${index}`;
@@ -228,7 +228,7 @@ function seriesKey(rule: string, labels: Record<string, string>): string {
   return `${rule}${JSON.stringify(Object.fromEntries(normalized))}`;
 }
 
-/** Every series that a recording rule wrote, as the last evaluation left them. */
+/** Returns every series that a recording rule wrote, as the last evaluation left them. */
 async function recordedSeries(prometheusUrl: string): Promise<Map<string, string>> {
   const samples = await queryInstant(prometheusUrl, '{__name__=~"[a-z_]+:[a-z0-9_]+:[a-z0-9_]+"}');
   return new Map(
@@ -240,7 +240,7 @@ async function recordedSeries(prometheusUrl: string): Promise<Map<string, string
 }
 
 /**
- * Evaluates every rule from the file and waits until Prometheus holds the same
+ * Evaluates every rule from the file and waits until Prometheus stores the same
  * series and values, or 120 s pass. Returns both, keyed like `rule{labels}`.
  */
 async function compareRules(filePath: string, recordedAt: number, prometheusUrl: string): Promise<{ engine: Map<string, string>; prometheus: Map<string, string> }> {
@@ -258,7 +258,7 @@ async function compareRules(filePath: string, recordedAt: number, prometheusUrl:
   return { engine, prometheus };
 }
 
-/** Whether a series key belongs to a rule that reads the signal_to_metrics delta series. */
+/** Returns whether a series key belongs to a rule that reads the signal_to_metrics delta series. */
 function readsDeltaSeries(key: string): boolean {
   return /run_cost_usd|cost_per_merged_run|run_attempts/.test(key);
 }
@@ -280,7 +280,7 @@ function sortSpans(spans: SpanRecord[]): SpanRecord[] {
   return [...spans].sort((a, b) => (`${a.traceId}${a.spanId}${a.name}` < `${b.traceId}${b.spanId}${b.name}` ? -1 : 1));
 }
 
-/** Each span's JSON text, keyed by trace id, span id and name. */
+/** Returns each span's JSON text, keyed by trace id, span id and name. */
 function spanObjects(requests: readonly string[]): Map<string, string> {
   const spans = new Map<string, string>();
   for (const text of requests) {
@@ -294,12 +294,12 @@ function spanObjects(requests: readonly string[]): Map<string, string> {
   return spans;
 }
 
-/** The OTLP/HTTP port of the format-check collector, shifted like the test stack's ports. */
+/** Returns the OTLP/HTTP port of the format-check collector, shifted like the test stack's ports. */
 function collectorPort(): number {
   return 32_000 + Number(process.env.FACTORY_E2E_PORT_OFFSET ?? '0');
 }
 
-/** A collector that forwards OTLP/HTTP traces unchanged to the stub as OTLP/JSON, with no telemetry port of its own. */
+/** Returns a collector configuration that forwards OTLP/HTTP traces unchanged to the stub as OTLP/JSON, with no telemetry port of its own. */
 function collectorConfig(otlpPort: number, stubPort: number): string {
   return `receivers:
   otlp:
