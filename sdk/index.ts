@@ -41,4 +41,6 @@ export type {
 } from './schema.js';
 export { ExitSafeSpanProcessor, otlpHttpMetricsTargetFromEnv, otlpHttpTargetFromEnv } from './export/index.js';
 export type { ExitSafeSpanProcessorOptions, ExportStats, OtlpHttpTarget } from './export/index.js';
+export { FACTORY_TELEMETRY_FILE, FileSpanProcessor, encodeSpansAsOtlpJsonLine } from './export/index.js';
+export type { FileSinkOptions, FileSpanProcessorOptions } from './export/index.js';
 export * from './semconv.js';

@@ -7,13 +7,17 @@ import {
   type TracerProvider as ApiTracerProvider,
 } from '@opentelemetry/api';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { AlwaysOnSampler, ParentBasedSampler, TracerProvider } from '@opentelemetry/sdk-trace';
+import { AlwaysOnSampler, ParentBasedSampler, TracerProvider, type SpanProcessor } from '@opentelemetry/sdk-trace';
 import {
   ExitSafeSpanProcessor,
+  FileSpanProcessor,
+  fileSinkPath,
+  otlpEndpointConfigured,
   otlpHttpMetricsTargetFromEnv,
   otlpHttpTargetFromEnv,
   type ExitSafeSpanProcessorOptions,
   type ExportStats,
+  type FileSinkOptions,
   type OtlpHttpTarget,
 } from './export/index.js';
 import { FactoryIdGenerator } from './id-generator.js';
@@ -47,6 +51,15 @@ export interface FactoryTelemetryOptions {
   useGlobalTracerProvider?: boolean;
   /** Options of the SDK's own OTLP/HTTP export. Default target: the OTEL_EXPORTER_OTLP_* variables. */
   export?: Partial<Omit<ExitSafeSpanProcessorOptions, 'target'>> & { target?: OtlpHttpTarget };
+  /**
+   * Also append every span to a local file as OTLP JSON lines, the embedded store
+   * that needs no collector. Default: the path in FACTORY_TELEMETRY_FILE, else no
+   * file. With a file, spans also go to a collector only when `export.target` or an
+   * OTEL_EXPORTER_OTLP_ENDPOINT or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT variable is set.
+   * Ignored, and reported, when the SDK records through your provider: add a
+   * FileSpanProcessor to it instead.
+   */
+  file?: FileSinkOptions;
   /** Environment to read OTEL_* variables from. Default: process.env. */
   env?: NodeJS.ProcessEnv;
   /**
@@ -66,6 +79,8 @@ export interface TelemetryStats {
   problems: ProblemCounts;
   /** Present when the SDK exports through its own provider. */
   export?: ExportStats;
+  /** Present when the SDK writes to a file; `exported` counts the spans written. */
+  file?: ExportStats;
   /** Spans that the tracer provider did not record (its sampler dropped them). */
   unrecordedSpans: number;
   /** Open spans that the SDK ended at process exit, marked `factory.span.interrupted`. */
@@ -86,6 +101,7 @@ export class FactoryTelemetry {
   private readonly tracer: Tracer;
   private readonly ownProvider: TracerProvider | undefined;
   private readonly processor: ExitSafeSpanProcessor | undefined;
+  private readonly fileProcessor: FileSpanProcessor | undefined;
   private readonly attributeValueLengthLimit: number | undefined;
   private readonly recordFailureMessages: boolean;
   private unrecordedSpans = 0;
@@ -103,8 +119,30 @@ export class FactoryTelemetry {
     this.attributeValueLengthLimit = attributeLimit(options.attributeValueLengthLimit, env, this.reporter);
 
     const hostProvider = options.tracerProvider ?? (options.useGlobalTracerProvider === false ? undefined : registeredGlobalProvider());
+    const filePath = fileSinkPath(options.file, env);
     if (hostProvider !== undefined) {
+      if (filePath !== undefined) this.reporter.warn(`not writing to ${filePath}: the SDK records through your tracer provider; add a FileSpanProcessor to it.`);
       this.tracer = hostProvider.getTracer(TRACER_NAME, TRACER_VERSION);
+      return;
+    }
+
+    const serviceName = options.serviceName ?? env.OTEL_SERVICE_NAME ?? TRACER_NAME;
+    if (filePath !== undefined) {
+      try {
+        this.fileProcessor = new FileSpanProcessor({
+          ...options.file,
+          path: filePath,
+          onError: (error) => this.reporter.warn(error.message),
+          beforeExitFlush: () => this.endOpenSpans(),
+        });
+      } catch (error) {
+        this.reporter.warn(`cannot write spans to a file: ${(error as Error).message}`);
+      }
+    }
+    const otlp = filePath === undefined || options.export?.target !== undefined || otlpEndpointConfigured(env);
+    if (!otlp && this.fileProcessor !== undefined) {
+      this.ownProvider = newProvider(serviceName, [this.fileProcessor]);
+      this.tracer = this.ownProvider.getTracer(TRACER_NAME, TRACER_VERSION);
       return;
     }
 
@@ -112,7 +150,6 @@ export class FactoryTelemetry {
     const metrics = options.export?.metricsTarget === undefined ? otlpHttpMetricsTargetFromEnv(env) : { target: options.export.metricsTarget, problems: [] };
     const metricsProblems = options.export?.selfMetrics === false ? [] : metrics.problems;
     for (const problem of [...resolved.problems, ...metricsProblems]) this.reporter.warn(problem);
-    const serviceName = options.serviceName ?? env.OTEL_SERVICE_NAME ?? TRACER_NAME;
     try {
       this.processor = new ExitSafeSpanProcessor({
         ...options.export,
@@ -123,18 +160,15 @@ export class FactoryTelemetry {
         beforeExitFlush: () => this.endOpenSpans(),
       });
     } catch (error) {
-      // Only an unusable target URL gets here; the SDK then records nothing.
+      // Only an unusable target URL gets here; the SDK then records to the file only, if any.
       this.reporter.warn(`cannot export spans: ${(error as Error).message}. Set export.target.url to the collector's OTLP/HTTP traces URL.`);
+    }
+    const processors = [this.fileProcessor, this.processor].filter((processor) => processor !== undefined);
+    if (processors.length === 0) {
       this.tracer = NOOP_PROVIDER.getTracer(TRACER_NAME);
       return;
     }
-    this.ownProvider = new TracerProvider({
-      resource: resourceFromAttributes({ 'service.name': serviceName }),
-      idGenerator: new FactoryIdGenerator(),
-      // Every factory span feeds a counter, so none may be sampled away.
-      sampler: new ParentBasedSampler({ root: new AlwaysOnSampler() }),
-      spanProcessors: [this.processor],
-    });
+    this.ownProvider = newProvider(serviceName, processors);
     this.tracer = this.ownProvider.getTracer(TRACER_NAME, TRACER_VERSION);
   }
 
@@ -194,6 +228,7 @@ export class FactoryTelemetry {
     return {
       problems: { ...this.reporter.counts },
       export: this.processor?.stats(),
+      file: this.fileProcessor?.stats(),
       unrecordedSpans: this.unrecordedSpans,
       interruptedSpans: this.interruptedSpans,
     };
@@ -263,6 +298,16 @@ export class FactoryTelemetry {
     const services = { ...this.services(), tracer: NOOP_PROVIDER.getTracer(TRACER_NAME), checkRecording: () => undefined };
     return new Run(services, 'invalid', deriveRunIds('invalid'), {}, { start: false, inert: true });
   }
+}
+
+function newProvider(serviceName: string, spanProcessors: SpanProcessor[]): TracerProvider {
+  return new TracerProvider({
+    resource: resourceFromAttributes({ 'service.name': serviceName }),
+    idGenerator: new FactoryIdGenerator(),
+    // Every factory span feeds a counter, so none may be sampled away.
+    sampler: new ParentBasedSampler({ root: new AlwaysOnSampler() }),
+    spanProcessors,
+  });
 }
 
 // A proxy provider with no delegate hands out no-op tracers.

@@ -12,3 +12,12 @@ export {
   type ExportStats,
 } from './processor.js';
 export { METRIC_SPANS_DROPPED, METRIC_SPANS_EXPORTED, METRIC_SPANS_FAILED } from './self-metrics.js';
+export {
+  FACTORY_TELEMETRY_FILE,
+  FileSpanProcessor,
+  type FileSinkOptions,
+  type FileSpanProcessorOptions,
+  fileSinkPath,
+  otlpEndpointConfigured,
+} from './file-processor.js';
+export { encodeSpansAsOtlpJsonLine } from './file-format.js';

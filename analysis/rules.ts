@@ -1,0 +1,224 @@
+import { isMergedReview, isProductionDeployment } from './metrics.js';
+import { ATTEMPT_BUCKETS, cumulativeBuckets, DURATION_BUCKETS_SECONDS, histogramQuantile, type HistogramBucket } from './quantiles.js';
+import type { OutcomeStage, Run, SpanLabels } from './runs.js';
+import { inWindow, type TimeWindow } from './window.js';
+
+/**
+ * Every recording rule of prometheus/rules/factory-metrics.rules.yml and the
+ * helper rules of factory-alerts.rules.yml, evaluated exactly from runs: the
+ * samples Prometheus would hold for the same spans, with the same names, labels,
+ * 0-filling and absences. Comparing them with Prometheus checks the whole
+ * pipeline (SDK, collector connectors, recording rules).
+ *
+ * Windows count spans by end time (see window.ts), where Prometheus counts by
+ * arrival. A count is absent, not 0, where no span of its kind ended in the
+ * window, although Prometheus writes 0 while the input series still get samples.
+ */
+
+/** One sample of a recording rule. */
+export interface RuleSample {
+  /** The rule name, for example `model:factory_one_shot_success:ratio_7d`. */
+  rule: string;
+  /** Labels without empty values, as Prometheus stores them; `le` formatted like `60` or `+Inf`. */
+  labels: Record<string, string>;
+  value: number;
+}
+
+/** Evaluates every recording rule over the spans of `runs` that ended in `window`. */
+export function evaluateRecordingRules(runs: Iterable<Run>, window: TimeWindow): RuleSample[] {
+  const spans = spansInWindow(runs, window);
+  const samples: RuleSample[] = [];
+  const emit = (rule: string, counter: Counter) => {
+    for (const { labels, value } of counter.entries()) samples.push({ rule, labels, value });
+  };
+
+  // Run counts and success ratios per model and complexity, model, and factory.
+  const byModelComplexity = (o: OutcomeStage) => ({ model: o.labels.model, complexity: o.labels.complexity });
+  const levels: Array<[string, (o: OutcomeStage) => Record<string, string>]> = [
+    ['model_complexity:factory_', byModelComplexity],
+    ['model:factory_', (o) => ({ model: o.labels.model })],
+    ['factory:', () => ({})],
+  ];
+  for (const [prefix, keyOf] of levels) {
+    const resolved = Counter.of(spans.outcomes, keyOf);
+    const oneShot = Counter.of(spans.outcomes.filter((o) => o.oneShot === true), keyOf).filledFrom(resolved);
+    const autonomous = Counter.of(spans.outcomes.filter((o) => o.autonomous === true), keyOf).filledFrom(resolved);
+    const merged = Counter.of(spans.outcomes.filter((o) => o.status === 'merged'), keyOf).filledFrom(resolved);
+    emit(`${prefix}runs_resolved:increase_7d`, resolved);
+    emit(`${prefix}runs_one_shot:increase_7d`, oneShot);
+    emit(`${prefix}runs_autonomous:increase_7d`, autonomous);
+    emit(`${prefix}runs_merged:increase_7d`, merged);
+    emit(`${prefix}one_shot_success:ratio_7d`, oneShot.dividedBy(resolved));
+    emit(`${prefix}autonomous_success:ratio_7d`, autonomous.dividedBy(resolved));
+  }
+
+  // Helper rules of the alerts: one-shot per team, started and resolved per repository.
+  const byTeam = (o: { labels: SpanLabels }) => ({ team: o.labels.team });
+  const byRepository = (o: { labels: SpanLabels }) => ({ repository: o.labels.repository });
+  const teamResolved = Counter.of(spans.outcomes, byTeam);
+  const teamOneShot = Counter.of(spans.outcomes.filter((o) => o.oneShot === true), byTeam).filledFrom(teamResolved);
+  emit('team:factory_runs_resolved:increase_7d', teamResolved);
+  emit('team:factory_runs_one_shot:increase_7d', teamOneShot);
+  emit('team:factory_one_shot_success:ratio_7d', teamOneShot.dividedBy(teamResolved));
+  const repositoryStarted = Counter.of(spans.roots, byRepository);
+  emit('repository:factory_runs_started:increase_7d', repositoryStarted);
+  emit('repository:factory_runs_resolved:increase_7d', Counter.of(spans.outcomes, byRepository).filledFrom(repositoryStarted));
+
+  // Cycle time and MLTC: cumulative buckets, counts and histogram_quantile estimates.
+  const durationRules: Array<[string, string, number[]]> = [
+    ['cycle_time', 'reviews_merged', spans.mergedReviewSeconds],
+    ['mltc', 'deployments_succeeded', spans.productionDeploymentSeconds],
+  ];
+  for (const [metric, countName, values] of durationRules) {
+    if (values.length === 0) continue;
+    const buckets = cumulativeBuckets(values, DURATION_BUCKETS_SECONDS);
+    pushBuckets(samples, `le:factory_${metric}_seconds_bucket:increase_7d`, buckets);
+    samples.push({ rule: `factory:${countName}:increase_7d`, labels: {}, value: values.length });
+    samples.push({ rule: `factory:${metric}_seconds:p50_7d`, labels: {}, value: histogramQuantile(0.5, buckets) });
+    samples.push({ rule: `factory:${metric}_seconds:p90_7d`, labels: {}, value: histogramQuantile(0.9, buckets) });
+  }
+
+  // Retries that repeat the previous failure, per team and repository and summed.
+  const verifiedRetries = spans.verifications.filter((v) => v.repeated !== undefined);
+  const repeatedRetries = verifiedRetries.filter((v) => v.repeated === true);
+  const retryLevels: Array<[string, (v: { labels: SpanLabels }) => Record<string, string>]> = [
+    ['team_repository:factory_', (v) => ({ team: v.labels.team, repository: v.labels.repository })],
+    ['team:factory_', byTeam],
+    ['repository:factory_', byRepository],
+    ['factory:', () => ({})],
+  ];
+  for (const [prefix, keyOf] of retryLevels) {
+    const verified = Counter.of(verifiedRetries, keyOf);
+    const repeated = Counter.of(repeatedRetries, keyOf).filledFrom(verified);
+    emit(`${prefix}retries_verified:increase_7d`, verified);
+    emit(`${prefix}retries_repeated:increase_7d`, repeated);
+    if (prefix !== 'team_repository:factory_') emit(`${prefix}retry_repeated_failure:ratio_7d`, repeated.dividedBy(verified));
+  }
+
+  // Feedback specificity of failed verification runs.
+  const withFeedback = Counter.of(spans.verifications.filter((v) => v.feedbackSpecific !== undefined), () => ({}));
+  const specific = Counter.of(spans.verifications.filter((v) => v.feedbackSpecific === true), () => ({})).filledFrom(withFeedback);
+  emit('factory:verification_failures_with_feedback:increase_7d', withFeedback);
+  emit('factory:verification_failures_specific:increase_7d', specific);
+  emit('factory:verification_failures_specific:ratio_7d', specific.dividedBy(withFeedback));
+
+  // Cost per merged run, from the outcome spans that carry a cost.
+  const withCost = spans.outcomes.filter((o) => o.costUsd !== undefined);
+  const mergedByModel = Counter.of(spans.outcomes.filter((o) => o.status === 'merged'), (o) => ({ model: o.labels.model })).filledFrom(Counter.of(spans.outcomes, (o) => ({ model: o.labels.model })));
+  const mergedTotal = Counter.of(spans.outcomes.filter((o) => o.status === 'merged'), () => ({})).filledFrom(Counter.of(spans.outcomes, () => ({})));
+  const costByModel = Counter.of(withCost, (o) => ({ model: o.labels.model }), (o) => o.costUsd!);
+  const costTotal = Counter.of(withCost, () => ({}), (o) => o.costUsd!);
+  emit('model:factory_run_cost_usd:sum_7d', costByModel);
+  emit('factory:run_cost_usd:sum_7d', costTotal);
+  emit('model:factory_cost_per_merged_run_usd:ratio_7d', costByModel.dividedBy(mergedByModel));
+  emit('factory:cost_per_merged_run_usd:ratio_7d', costTotal.dividedBy(mergedTotal));
+
+  // Attempts per resolved run, from the outcome spans that carry their attempts.
+  const attempts = spans.outcomes.filter((o) => o.attempts !== undefined).map((o) => o.attempts!);
+  if (attempts.length > 0) {
+    const buckets = cumulativeBuckets(attempts, ATTEMPT_BUCKETS);
+    const sum = attempts.reduce((total, value) => total + value, 0);
+    pushBuckets(samples, 'le:factory_run_attempts_bucket:sum_7d', buckets);
+    samples.push({ rule: 'factory:run_attempts_count:sum_7d', labels: {}, value: attempts.length });
+    samples.push({ rule: 'factory:run_attempts_sum:sum_7d', labels: {}, value: sum });
+    samples.push({ rule: 'factory:run_attempts:p50_7d', labels: {}, value: Math.ceil(histogramQuantile(0.5, buckets)) });
+    samples.push({ rule: 'factory:run_attempts:p90_7d', labels: {}, value: Math.ceil(histogramQuantile(0.9, buckets)) });
+    samples.push({ rule: 'factory:run_attempts:mean_7d', labels: {}, value: sum / attempts.length });
+  }
+
+  // One-shot success by context completeness, from outcome spans with the flag.
+  const withContextFlag = spans.outcomes.filter((o) => o.contextComplete !== undefined);
+  const byContext = (o: OutcomeStage) => ({ context_complete: String(o.contextComplete) });
+  const contextResolved = Counter.of(withContextFlag, byContext);
+  const contextOneShot = Counter.of(withContextFlag.filter((o) => o.oneShot === true), byContext).filledFrom(contextResolved);
+  emit('context_complete:factory_runs_resolved:increase_7d', contextResolved);
+  emit('context_complete:factory_runs_one_shot:increase_7d', contextOneShot);
+  emit('context_complete:factory_one_shot_success:ratio_7d', contextOneShot.dividedBy(contextResolved));
+
+  return samples;
+}
+
+/** Formats a bucket bound as the `le` label: `+Inf`, or the shortest decimal such as `60` or `0.5`. */
+export function formatLe(le: number): string {
+  return le === Number.POSITIVE_INFINITY ? '+Inf' : String(le);
+}
+
+/** The spans that the rules read, already filtered to the window. */
+interface WindowSpans {
+  outcomes: OutcomeStage[];
+  roots: Array<{ labels: SpanLabels }>;
+  verifications: Run['verifications'];
+  mergedReviewSeconds: number[];
+  productionDeploymentSeconds: number[];
+}
+
+function spansInWindow(runs: Iterable<Run>, window: TimeWindow): WindowSpans {
+  const result: WindowSpans = { outcomes: [], roots: [], verifications: [], mergedReviewSeconds: [], productionDeploymentSeconds: [] };
+  for (const run of runs) {
+    for (const outcome of run.outcomes) if (inWindow(window, outcome.endTimeUnixNano)) result.outcomes.push(outcome);
+    for (const root of run.roots) if (inWindow(window, root.endTimeUnixNano)) result.roots.push(root);
+    for (const verification of run.verifications) if (inWindow(window, verification.endTimeUnixNano)) result.verifications.push(verification);
+    for (const review of run.reviews) {
+      if (isMergedReview(review) && inWindow(window, review.endTimeUnixNano)) result.mergedReviewSeconds.push(review.durationSeconds);
+    }
+    for (const deployment of run.deployments) {
+      if (isProductionDeployment(deployment) && inWindow(window, deployment.endTimeUnixNano)) result.productionDeploymentSeconds.push(deployment.durationSeconds);
+    }
+  }
+  return result;
+}
+
+function pushBuckets(samples: RuleSample[], rule: string, buckets: readonly HistogramBucket[]): void {
+  for (const bucket of buckets) samples.push({ rule, labels: { le: formatLe(bucket.le) }, value: bucket.count });
+}
+
+/**
+ * Sums per label set, like `sum by (...)` over label_replace'd series: an empty
+ * label value is no label.
+ */
+class Counter {
+  private readonly values = new Map<string, { labels: Record<string, string>; value: number }>();
+
+  static of<T>(items: readonly T[], keyOf: (item: T) => Record<string, string>, amountOf: (item: T) => number = () => 1): Counter {
+    const counter = new Counter();
+    for (const item of items) counter.add(keyOf(item), amountOf(item));
+    return counter;
+  }
+
+  add(rawLabels: Record<string, string>, amount: number): void {
+    // The key functions above return their labels in a fixed order, so the values
+    // alone identify the label set; the label object is built once per set.
+    let key = '';
+    for (const name in rawLabels) key += `${name}\u0000${rawLabels[name]}\u0001`;
+    const entry = this.values.get(key);
+    if (entry !== undefined) {
+      entry.value += amount;
+      return;
+    }
+    const labels: Record<string, string> = {};
+    for (const name in rawLabels) if (rawLabels[name] !== '') labels[name] = rawLabels[name]!;
+    this.values.set(key, { labels, value: amount });
+  }
+
+  /** `this or 0 * other`: adds every label set of `other` that this lacks, with 0. */
+  filledFrom(other: Counter): Counter {
+    for (const [key, { labels }] of other.values) {
+      if (!this.values.has(key)) this.values.set(key, { labels, value: 0 });
+    }
+    return this;
+  }
+
+  /** `this / (divisor > 0)`: label sets in both, where the divisor is above 0. */
+  dividedBy(divisor: Counter): Counter {
+    const result = new Counter();
+    for (const [key, { labels, value }] of this.values) {
+      const denominator = divisor.values.get(key)?.value;
+      if (denominator !== undefined && denominator > 0) result.values.set(key, { labels, value: value / denominator });
+    }
+    return result;
+  }
+
+  entries(): Array<{ labels: Record<string, string>; value: number }> {
+    return [...this.values.values()];
+  }
+}

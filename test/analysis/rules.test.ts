@@ -1,0 +1,148 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+
+import { collectRuns, evaluateRecordingRules, factoryMetrics, windowEndingAt, type RuleSample, type SpanRecord } from '../../analysis/index.js';
+import { NOW, outcome, span } from './spans.js';
+
+const window = windowEndingAt(NOW);
+
+async function evaluate(spans: SpanRecord[]): Promise<RuleSample[]> {
+  return evaluateRecordingRules((await collectRuns(spans)).runs.values(), window);
+}
+
+function value(samples: RuleSample[], rule: string, labels: Record<string, string> = {}): number | undefined {
+  const found = samples.filter((sample) => sample.rule === rule && JSON.stringify(sample.labels) === JSON.stringify(labels));
+  if (found.length > 1) throw new Error(`${found.length} samples of ${rule} ${JSON.stringify(labels)}`);
+  return found[0]?.value;
+}
+
+const merged = { 'factory.outcome.status': 'merged', 'factory.outcome.one_shot': true, 'factory.outcome.autonomous': true };
+const retried = { 'factory.outcome.status': 'merged', 'factory.outcome.one_shot': false, 'factory.outcome.autonomous': true };
+const closed = { 'factory.outcome.status': 'closed', 'factory.outcome.one_shot': false, 'factory.outcome.autonomous': false };
+
+/** A factory with every kind of span the rules read. */
+function fullFactory(): SpanRecord[] {
+  const labels = { 'gen_ai.request.model': 'm1', 'factory.task.complexity': 'standard', 'factory.team': 'core', 'vcs.repository.name': 'acme/api' };
+  return [
+    span('factory.run', 'r1', labels),
+    outcome('r1', { model: 'm1', complexity: 'standard', team: 'core', repository: 'acme/api' }, { ...merged, 'factory.outcome.cost_usd': 0.5, 'factory.outcome.attempts': 1, 'factory.context.complete': true }),
+    outcome('r2', { model: 'm1', complexity: 'complex', team: 'core', repository: 'acme/api' }, { ...retried, 'factory.outcome.cost_usd': 1.25, 'factory.outcome.attempts': 3, 'factory.context.complete': false }),
+    outcome('r3', { model: 'm2', complexity: 'complex' }, closed),
+    span('factory.verification', 'r2', { ...labels, 'factory.failure.repeated': true, 'factory.feedback.specific': false }),
+    span('factory.verification', 'r2', { ...labels, 'factory.failure.repeated': false, 'factory.feedback.specific': true }),
+    span('factory.review', 'r1', { 'vcs.change.state': 'merged' }, { seconds: 3000 }),
+    span('factory.review', 'r3', { 'vcs.change.state': 'closed' }, { seconds: 10 }),
+    span('factory.deployment', 'r1', { 'deployment.environment.name': 'production' }, { seconds: 7000 }),
+    span('factory.deployment', 'r2', { 'deployment.environment.name': 'production' }, { seconds: 50, error: true }),
+    span('factory.deployment', 'r2', { 'deployment.environment.name': 'staging' }, { seconds: 50 }),
+  ];
+}
+
+describe('evaluateRecordingRules', () => {
+  it('writes every recording rule of the rule files', async () => {
+    const rulesDirectory = join(import.meta.dirname, '..', '..', 'prometheus', 'rules');
+    const names = new Set<string>();
+    for (const file of ['factory-metrics.rules.yml', 'factory-alerts.rules.yml']) {
+      const document = parse(readFileSync(join(rulesDirectory, file), 'utf8')) as { groups: Array<{ rules: Array<{ record?: string }> }> };
+      for (const group of document.groups) for (const rule of group.rules) if (rule.record !== undefined) names.add(rule.record);
+    }
+    const emitted = new Set((await evaluate(fullFactory())).map((sample) => sample.rule));
+    expect([...emitted].sort()).toEqual([...names].sort());
+  });
+
+  it('counts outcomes per model and complexity', async () => {
+    const samples = await evaluate(fullFactory());
+    expect(value(samples, 'model_complexity:factory_runs_resolved:increase_7d', { model: 'm1', complexity: 'standard' })).toBe(1);
+    expect(value(samples, 'model:factory_runs_resolved:increase_7d', { model: 'm1' })).toBe(2);
+    expect(value(samples, 'factory:runs_resolved:increase_7d')).toBe(3);
+    expect(value(samples, 'factory:one_shot_success:ratio_7d')).toBeCloseTo(1 / 3, 12);
+    expect(value(samples, 'factory:autonomous_success:ratio_7d')).toBeCloseTo(2 / 3, 12);
+  });
+
+  it('fills a slice without one-shot runs with 0', async () => {
+    const samples = await evaluate(fullFactory());
+    expect(value(samples, 'model_complexity:factory_runs_one_shot:increase_7d', { model: 'm2', complexity: 'complex' })).toBe(0);
+    expect(value(samples, 'model:factory_one_shot_success:ratio_7d', { model: 'm2' })).toBe(0);
+  });
+
+  it('leaves out empty labels', async () => {
+    const samples = await evaluate(fullFactory());
+    expect(value(samples, 'team:factory_runs_resolved:increase_7d', {})).toBe(1);
+    expect(value(samples, 'team:factory_runs_resolved:increase_7d', { team: 'core' })).toBe(2);
+  });
+
+  it('fills resolved per repository from started runs', async () => {
+    const samples = await evaluate([span('factory.run', 'r9', { 'vcs.repository.name': 'acme/web' })]);
+    expect(value(samples, 'repository:factory_runs_started:increase_7d', { repository: 'acme/web' })).toBe(1);
+    expect(value(samples, 'repository:factory_runs_resolved:increase_7d', { repository: 'acme/web' })).toBe(0);
+    expect(value(samples, 'factory:runs_resolved:increase_7d')).toBeUndefined();
+  });
+
+  it('estimates cycle time and MLTC from buckets', async () => {
+    const samples = await evaluate(fullFactory());
+    expect(value(samples, 'factory:reviews_merged:increase_7d')).toBe(1);
+    expect(value(samples, 'le:factory_cycle_time_seconds_bucket:increase_7d', { le: '1800' })).toBe(0);
+    expect(value(samples, 'le:factory_cycle_time_seconds_bucket:increase_7d', { le: '3600' })).toBe(1);
+    expect(value(samples, 'factory:cycle_time_seconds:p50_7d')).toBe(1800 + 1800 * 0.5);
+    expect(value(samples, 'factory:deployments_succeeded:increase_7d')).toBe(1);
+    expect(value(samples, 'factory:mltc_seconds:p90_7d')).toBe(3600 + 3600 * 0.9);
+  });
+
+  it('counts retries, feedback, cost and attempts', async () => {
+    const samples = await evaluate(fullFactory());
+    expect(value(samples, 'team_repository:factory_retries_verified:increase_7d', { team: 'core', repository: 'acme/api' })).toBe(2);
+    expect(value(samples, 'factory:retry_repeated_failure:ratio_7d')).toBe(0.5);
+    expect(value(samples, 'factory:verification_failures_specific:ratio_7d')).toBe(0.5);
+    expect(value(samples, 'model:factory_run_cost_usd:sum_7d', { model: 'm1' })).toBe(1.75);
+    expect(value(samples, 'model:factory_run_cost_usd:sum_7d', { model: 'm2' })).toBeUndefined();
+    expect(value(samples, 'factory:cost_per_merged_run_usd:ratio_7d')).toBe(0.875);
+    expect(value(samples, 'factory:run_attempts:mean_7d')).toBe(2);
+    expect(value(samples, 'factory:run_attempts:p90_7d')).toBe(3);
+    expect(value(samples, 'le:factory_run_attempts_bucket:sum_7d', { le: '0' })).toBe(0);
+    expect(value(samples, 'context_complete:factory_one_shot_success:ratio_7d', { context_complete: 'true' })).toBe(1);
+    expect(value(samples, 'context_complete:factory_one_shot_success:ratio_7d', { context_complete: 'false' })).toBe(0);
+  });
+
+  it('counts by end time in (start, end]', async () => {
+    const samples = await evaluate([
+      outcome('old', {}, closed, 7 * 24),
+      outcome('edge', {}, closed, 7 * 24 - 1),
+      outcome('now', {}, closed, 0),
+      outcome('future', {}, closed, -1),
+    ]);
+    expect(value(samples, 'factory:runs_resolved:increase_7d')).toBe(2);
+  });
+
+  it('counts an outcome recorded twice twice', async () => {
+    const samples = await evaluate([outcome('r1', {}, merged), outcome('r1', {}, merged)]);
+    expect(value(samples, 'factory:runs_resolved:increase_7d')).toBe(2);
+  });
+});
+
+describe('factoryMetrics', () => {
+  it('slices the four metrics by the counted span labels', async () => {
+    const { runs } = await collectRuns(fullFactory());
+    const slices = factoryMetrics(runs.values(), { window, by: ['model'] });
+    expect(slices.map((slice) => slice.labels)).toEqual([{ model: '' }, { model: 'm1' }, { model: 'm2' }]);
+    const m1 = slices[1]!;
+    expect(m1).toMatchObject({ resolved: 2, merged: 2, oneShot: 1, autonomous: 2, oneShotSuccess: 0.5, autonomousSuccess: 1 });
+    expect(slices[0]?.cycleTime?.p50).toBe(3000);
+    expect(slices[0]?.mltc?.count).toBe(1);
+    expect(slices[2]?.cycleTime).toBeUndefined();
+  });
+
+  it('returns one slice without dimensions', async () => {
+    const { runs } = await collectRuns(fullFactory());
+    const [factory, ...rest] = factoryMetrics(runs.values(), { window });
+    expect(rest).toEqual([]);
+    expect(factory?.resolved).toBe(3);
+    expect(factory?.cycleTime?.p50Estimate).toBe(2700);
+  });
+
+  it('rejects an unknown dimension', async () => {
+    expect(() => factoryMetrics([], { window, by: ['colour' as 'model'] })).toThrow(/unknown slice dimension "colour"/);
+  });
+});
