@@ -77,10 +77,10 @@ export function factoryMetrics(runs: Iterable<Run>, options: MetricOptions): Met
       if (outcome.autonomous === true) counts.autonomous += 1;
     }
     for (const review of run.reviews) {
-      if (isMergedReview(review) && inWindow(options.window, review.endTimeUnixNano)) sliceOf(review.labels).cycle.push(review.durationSeconds);
+      if (isMergedReview(review) && isFactoryChange(review) && inWindow(options.window, review.endTimeUnixNano)) sliceOf(review.labels).cycle.push(review.durationSeconds);
     }
     for (const deployment of run.deployments) {
-      if (isProductionDeployment(deployment) && inWindow(options.window, deployment.endTimeUnixNano)) sliceOf(deployment.labels).mltc.push(deployment.durationSeconds);
+      if (isProductionDeployment(deployment) && isFactoryChange(deployment) && inWindow(options.window, deployment.endTimeUnixNano)) sliceOf(deployment.labels).mltc.push(deployment.durationSeconds);
     }
   }
 
@@ -106,6 +106,14 @@ interface Counts {
 /** Whether a review span counts towards cycle time: its pull request was merged. */
 export function isMergedReview(review: { state: string | undefined }): boolean {
   return review.state === 'merged';
+}
+
+/**
+ * Whether a stage span belongs to the factory's own cycle time and MLTC: every
+ * span except those of the bridge's human baseline pull requests.
+ */
+export function isFactoryChange(stage: { labels: SpanLabels }): boolean {
+  return stage.labels.authorKind !== 'human';
 }
 
 /** Whether a deployment span counts towards MLTC: production, and not failed (status ERROR). */

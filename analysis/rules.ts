@@ -1,4 +1,4 @@
-import { isMergedReview, isProductionDeployment } from './metrics.js';
+import { isFactoryChange, isMergedReview, isProductionDeployment } from './metrics.js';
 import { ATTEMPT_BUCKETS, cumulativeBuckets, DURATION_BUCKETS_SECONDS, histogramQuantile, type HistogramBucket } from './quantiles.js';
 import type { OutcomeStage, Run, SpanLabels } from './runs.js';
 import { inWindow, type TimeWindow } from './window.js';
@@ -78,6 +78,26 @@ export function evaluateRecordingRules(runs: Iterable<Run>, window: TimeWindow):
     samples.push({ rule: `factory:${metric}_seconds:p90_7d`, labels: {}, value: histogramQuantile(0.9, buckets) });
   }
 
+  // Cycle time by author kind and complexity, human baseline pull requests included.
+  const byAuthorComplexity = new Map<string, { labels: Record<string, string>; seconds: number[] }>();
+  for (const review of spans.mergedReviews) {
+    const key = `${review.labels.authorKind}\u0000${review.labels.complexity}`;
+    let entry = byAuthorComplexity.get(key);
+    if (entry === undefined) {
+      const labels: Record<string, string> = {};
+      if (review.labels.authorKind !== '') labels.author_kind = review.labels.authorKind;
+      if (review.labels.complexity !== '') labels.complexity = review.labels.complexity;
+      entry = { labels, seconds: [] };
+      byAuthorComplexity.set(key, entry);
+    }
+    entry.seconds.push(review.durationSeconds);
+  }
+  for (const { labels, seconds } of byAuthorComplexity.values()) {
+    const buckets = cumulativeBuckets(seconds, DURATION_BUCKETS_SECONDS);
+    for (const bucket of buckets) samples.push({ rule: 'author_kind_complexity_le:factory_cycle_time_seconds_bucket:increase_7d', labels: { ...labels, le: formatLe(bucket.le) }, value: bucket.count });
+    samples.push({ rule: 'author_kind_complexity:factory_cycle_time_seconds:p50_7d', labels, value: histogramQuantile(0.5, buckets) });
+  }
+
   // Retries that repeat the previous failure, per team and repository and summed.
   const verifiedRetries = spans.verifications.filter((v) => v.repeated !== undefined);
   const repeatedRetries = verifiedRetries.filter((v) => v.repeated === true);
@@ -150,19 +170,23 @@ interface WindowSpans {
   verifications: Run['verifications'];
   mergedReviewSeconds: number[];
   productionDeploymentSeconds: number[];
+  /** Merged reviews of every author kind, human baseline included. */
+  mergedReviews: Array<{ labels: SpanLabels; durationSeconds: number }>;
 }
 
 function spansInWindow(runs: Iterable<Run>, window: TimeWindow): WindowSpans {
-  const result: WindowSpans = { outcomes: [], roots: [], verifications: [], mergedReviewSeconds: [], productionDeploymentSeconds: [] };
+  const result: WindowSpans = { outcomes: [], roots: [], verifications: [], mergedReviewSeconds: [], productionDeploymentSeconds: [], mergedReviews: [] };
   for (const run of runs) {
     for (const outcome of run.outcomes) if (inWindow(window, outcome.endTimeUnixNano)) result.outcomes.push(outcome);
     for (const root of run.roots) if (inWindow(window, root.endTimeUnixNano)) result.roots.push(root);
     for (const verification of run.verifications) if (inWindow(window, verification.endTimeUnixNano)) result.verifications.push(verification);
     for (const review of run.reviews) {
-      if (isMergedReview(review) && inWindow(window, review.endTimeUnixNano)) result.mergedReviewSeconds.push(review.durationSeconds);
+      if (!isMergedReview(review) || !inWindow(window, review.endTimeUnixNano)) continue;
+      result.mergedReviews.push(review);
+      if (isFactoryChange(review)) result.mergedReviewSeconds.push(review.durationSeconds);
     }
     for (const deployment of run.deployments) {
-      if (isProductionDeployment(deployment) && inWindow(window, deployment.endTimeUnixNano)) result.productionDeploymentSeconds.push(deployment.durationSeconds);
+      if (isProductionDeployment(deployment) && isFactoryChange(deployment) && inWindow(window, deployment.endTimeUnixNano)) result.productionDeploymentSeconds.push(deployment.durationSeconds);
     }
   }
   return result;

@@ -19,6 +19,8 @@ export interface SpanLabels {
   readonly provider: string;
   readonly experiment: string;
   readonly arm: string;
+  /** `factory.author.kind`: `human` on the bridge's baseline pull requests. */
+  readonly authorKind: string;
 }
 
 /** What every stage span keeps. */
@@ -177,10 +179,11 @@ export class RunSetBuilder {
     const provider = text(attributes[sc.ATTR_GEN_AI_PROVIDER_NAME]) ?? '';
     const experiment = text(attributes[sc.ATTR_FACTORY_EXPERIMENT_NAME]) ?? '';
     const arm = text(attributes[sc.ATTR_FACTORY_EXPERIMENT_ARM]) ?? '';
-    const key = [model, complexity, team, repository, provider, experiment, arm].join('\u0000');
+    const authorKind = text(attributes[sc.ATTR_FACTORY_AUTHOR_KIND]) ?? '';
+    const key = [model, complexity, team, repository, provider, experiment, arm, authorKind].join('\u0000');
     let labels = this.labelSets.get(key);
     if (labels === undefined) {
-      labels = Object.freeze({ model, complexity, team, repository, provider, experiment, arm });
+      labels = Object.freeze({ model, complexity, team, repository, provider, experiment, arm, authorKind });
       this.labelSets.set(key, labels);
     }
     return labels;
@@ -235,7 +238,7 @@ function newRun(runId: string, traceId: string): Run {
   return {
     runId,
     traceId,
-    labels: { model: '', complexity: '', team: '', repository: '', provider: '', experiment: '', arm: '' },
+    labels: { model: '', complexity: '', team: '', repository: '', provider: '', experiment: '', arm: '', authorKind: '' },
     changeId: undefined,
     roots: [],
     contexts: [],
@@ -249,7 +252,7 @@ function newRun(runId: string, traceId: string): Run {
   };
 }
 
-const DIMENSIONS = ['model', 'complexity', 'team', 'repository', 'provider', 'experiment', 'arm'] as const;
+const DIMENSIONS = ['model', 'complexity', 'team', 'repository', 'provider', 'experiment', 'arm', 'authorKind'] as const;
 
 function mergeIdentity(run: Run, labels: SpanLabels, span: SpanRecord): void {
   const isRoot = span.name === sc.SPAN_RUN;

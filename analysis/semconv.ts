@@ -24,6 +24,7 @@ export const ATTR_FACTORY_TASK_COMPLEXITY = 'factory.task.complexity';
 export const ATTR_FACTORY_TEAM = 'factory.team';
 export const ATTR_FACTORY_EXPERIMENT_NAME = 'factory.experiment.name';
 export const ATTR_FACTORY_EXPERIMENT_ARM = 'factory.experiment.arm';
+export const ATTR_FACTORY_AUTHOR_KIND = 'factory.author.kind';
 
 export const ATTR_FACTORY_CONTEXT_INPUT_TOKENS = 'factory.context.input_tokens';
 export const ATTR_FACTORY_CONTEXT_SOURCES = 'factory.context.sources';

@@ -123,6 +123,23 @@ describe('evaluateRecordingRules', () => {
 });
 
 describe('factoryMetrics', () => {
+  it('keeps human pull requests out of cycle time and MLTC', async () => {
+    const human = { 'factory.author.kind': 'human', 'factory.task.complexity': 'standard' };
+    const spans = [
+      ...fullFactory(),
+      span('factory.review', 'h1', { ...human, 'vcs.change.state': 'merged' }, { seconds: 5000 }),
+      span('factory.deployment', 'h1', { ...human, 'deployment.environment.name': 'production' }, { seconds: 90 }),
+    ];
+    const samples = await evaluate(spans);
+
+    expect(value(samples, 'factory:reviews_merged:increase_7d')).toBe(1);
+    expect(value(samples, 'factory:deployments_succeeded:increase_7d')).toBe(1);
+    expect(value(samples, 'author_kind_complexity:factory_cycle_time_seconds:p50_7d', { author_kind: 'human', complexity: 'standard' })).toBe(3600 + (7200 - 3600) * 0.5);
+    expect(value(samples, 'author_kind_complexity_le:factory_cycle_time_seconds_bucket:increase_7d', { author_kind: 'human', complexity: 'standard', le: '7200' })).toBe(1);
+    expect(value(samples, 'author_kind_complexity_le:factory_cycle_time_seconds_bucket:increase_7d', { le: '3600' })).toBe(1);
+    expect(factoryMetrics((await collectRuns(spans)).runs.values(), { window })[0]!.cycleTime?.count).toBe(1);
+  });
+
   it('slices the four metrics by the counted span labels', async () => {
     const { runs } = await collectRuns(fullFactory());
     const slices = factoryMetrics(runs.values(), { window, by: ['model'] });

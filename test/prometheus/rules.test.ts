@@ -19,6 +19,8 @@ const LEVEL_LABELS: Record<string, string[]> = {
   model: ['model'],
   model_complexity: ['model', 'complexity'],
   le: ['le'],
+  author_kind_complexity: ['author_kind', 'complexity'],
+  author_kind_complexity_le: ['author_kind', 'complexity', 'le'],
   team: ['team'],
   repository: ['repository'],
   team_repository: ['team', 'repository'],
