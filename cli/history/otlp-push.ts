@@ -1,10 +1,13 @@
-import type { AttributeValue, Attributes } from '@opentelemetry/api';
+import { ValueType, type Attributes, type HrTime } from '@opentelemetry/api';
+import { ProtobufMetricsSerializer } from '@opentelemetry/otlp-transformer';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import { AggregationTemporality, DataPointType, type DataPoint, type Histogram, type MetricData, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
 
 import type { AggregatedSeries, BucketPoint, CounterSeries, DeltaSeries, HistogramSeries } from './aggregator.js';
 import type { ConnectorDefinitions } from './collector-config.js';
 
 /**
- * Writes aggregated history to Prometheus's OTLP receiver as OTLP/JSON metrics, the
+ * Writes aggregated history to Prometheus's OTLP receiver as OTLP/protobuf metrics, the
  * same metric names, units, temporalities and attributes as the collector's
  * connectors, so that Prometheus's own OTLP translation names the series.
  *
@@ -16,18 +19,31 @@ import type { ConnectorDefinitions } from './collector-config.js';
  * value is also written 1 ms before the step, so that `increase(...[7d] anchored)`
  * finds the value before the window start whatever the step (see docs/history.md).
  */
-export async function pushHistory(options: {
-  prometheusUrl: string;
+export async function pushHistory(options: HistoryPointsOptions & { prometheusUrl: string; collectorInstanceId: string; pointsPerRequest?: number }): Promise<{ requests: number; dataPoints: number }> {
+  const writer = new RequestWriter(options.prometheusUrl, options.pointsPerRequest ?? 20_000, options.series.resources, options.collectorInstanceId);
+  await writeHistoryPoints(options, writer);
+  return { requests: writer.requests, dataPoints: writer.dataPoints };
+}
+
+export interface HistoryPointsOptions {
   definitions: ConnectorDefinitions;
   series: AggregatedSeries;
   stepMs: number;
   firstStep: number;
   lastStep: number;
-  collectorInstanceId: string;
-  /** Data points per request. Default 20000. */
-  pointsPerRequest?: number;
-}): Promise<{ requests: number; dataPoints: number }> {
-  const writer = new RequestWriter(options.prometheusUrl, options.pointsPerRequest ?? 20_000, options.series.resources, options.collectorInstanceId);
+}
+
+/** Receives the data points of the history in time order, step by step. */
+export interface PointSink {
+  counter(name: string, series: CounterSeries, startMs: number, timeMs: number, value: number): void;
+  histogram(name: string, unit: string, description: string, series: HistogramSeries | DeltaSeries, startMs: number, timeMs: number, point: BucketPoint, bounds: number[], temporality: AggregationTemporality): void;
+  delta(series: DeltaSeries, startMs: number, timeMs: number, point: BucketPoint): void;
+  flushIfFull(): Promise<void>;
+  flush(): Promise<void>;
+}
+
+/** Sends every data point of the history to `writer`: the sampling that pushHistory describes. */
+export async function writeHistoryPoints(options: HistoryPointsOptions, writer: PointSink): Promise<void> {
   const spanMetrics = options.definitions.spanMetrics;
   const callsName = `${spanMetrics.namespace}.calls`;
   const durationName = `${spanMetrics.namespace}.duration`;
@@ -71,26 +87,17 @@ export async function pushHistory(options: {
     }
   }
   await writer.flush();
-  return { requests: writer.requests, dataPoints: writer.dataPoints };
 }
 
-const CUMULATIVE = 2;
-const DELTA = 1;
+const CUMULATIVE = AggregationTemporality.CUMULATIVE;
+const DELTA = AggregationTemporality.DELTA;
 
-interface JsonMetric {
-  name: string;
-  unit: string;
-  description: string;
-  sum?: { aggregationTemporality: number; isMonotonic: boolean; dataPoints: unknown[] };
-  histogram?: { aggregationTemporality: number; dataPoints: unknown[] };
-}
-
-/** Collects data points into OTLP/JSON requests grouped by resource and metric. */
-class RequestWriter {
+/** Collects data points into OTLP/protobuf requests, one per resource, grouped by metric. */
+class RequestWriter implements PointSink {
   requests = 0;
   dataPoints = 0;
   private pending = 0;
-  private readonly byResource = new Map<string, Map<string, JsonMetric>>();
+  private readonly byResource = new Map<string, Map<string, MetricData>>();
   private readonly url: URL;
 
   constructor(
@@ -103,22 +110,19 @@ class RequestWriter {
   }
 
   counter(name: string, series: CounterSeries, startMs: number, timeMs: number, value: number): void {
-    const metric = this.metric(`span\u0000${series.service}`, name, '', '', 'sum', CUMULATIVE);
-    metric.sum!.dataPoints.push({ attributes: jsonAttributes(series.attributes), startTimeUnixNano: nanos(startMs), timeUnixNano: nanos(timeMs), asInt: String(value) });
+    const metric = this.metric(`span\u0000${series.service}`, name, '', '', DataPointType.SUM, CUMULATIVE, ValueType.INT);
+    (metric.dataPoints as DataPoint<number>[]).push({ attributes: series.attributes, startTime: hrTime(startMs), endTime: hrTime(timeMs), value });
     this.pending += 1;
   }
 
-  histogram(name: string, unit: string, description: string, series: HistogramSeries | DeltaSeries, startMs: number, timeMs: number, point: BucketPoint, bounds: number[], temporality: number): void {
+  histogram(name: string, unit: string, description: string, series: HistogramSeries | DeltaSeries, startMs: number, timeMs: number, point: BucketPoint, bounds: number[], temporality: AggregationTemporality): void {
     const resource = temporality === CUMULATIVE ? `span\u0000${series.service}` : `signal\u0000${series.service}`;
-    const metric = this.metric(resource, name, unit, description, 'histogram', temporality);
-    metric.histogram!.dataPoints.push({
-      attributes: jsonAttributes(series.attributes),
-      startTimeUnixNano: nanos(startMs),
-      timeUnixNano: nanos(timeMs),
-      count: String(point.count),
-      sum: point.sum,
-      bucketCounts: point.counts.map(String),
-      explicitBounds: bounds,
+    const metric = this.metric(resource, name, unit, description, DataPointType.HISTOGRAM, temporality, ValueType.DOUBLE);
+    (metric.dataPoints as DataPoint<Histogram>[]).push({
+      attributes: series.attributes,
+      startTime: hrTime(startMs),
+      endTime: hrTime(timeMs),
+      value: { buckets: { boundaries: bounds, counts: point.counts }, sum: point.sum, count: point.count },
     });
     this.pending += 1;
   }
@@ -129,8 +133,8 @@ class RequestWriter {
       this.histogram(definition.name, definition.unit, definition.description, series, startMs, timeMs, point, definition.bounds, DELTA);
       return;
     }
-    const metric = this.metric(`signal\u0000${series.service}`, definition.name, definition.unit, definition.description, 'sum', DELTA);
-    metric.sum!.dataPoints.push({ attributes: jsonAttributes(series.attributes), startTimeUnixNano: nanos(startMs), timeUnixNano: nanos(timeMs), asDouble: point.sum });
+    const metric = this.metric(`signal\u0000${series.service}`, definition.name, definition.unit, definition.description, DataPointType.SUM, DELTA, ValueType.DOUBLE);
+    (metric.dataPoints as DataPoint<number>[]).push({ attributes: series.attributes, startTime: hrTime(startMs), endTime: hrTime(timeMs), value: point.sum });
     this.pending += 1;
   }
 
@@ -140,29 +144,32 @@ class RequestWriter {
 
   async flush(): Promise<void> {
     if (this.pending === 0) return;
-    const body = JSON.stringify({ resourceMetrics: [...this.byResource].map(([key, metrics]) => this.resourceMetrics(key, [...metrics.values()])) });
+    const requests = [...this.byResource].map(([key, metrics]) => this.resourceMetrics(key, [...metrics.values()]));
     const points = this.pending;
     this.byResource.clear();
     this.pending = 0;
+    for (const request of requests) await this.send(ProtobufMetricsSerializer.serializeRequest(request)!, points);
+    this.dataPoints += points;
+  }
 
+  private async send(body: Uint8Array, points: number): Promise<void> {
     let response: Response;
     try {
-      response = await fetch(this.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body, signal: AbortSignal.timeout(120_000) });
+      response = await fetch(this.url, { method: 'POST', headers: { 'content-type': 'application/x-protobuf' }, body, signal: AbortSignal.timeout(120_000) });
     } catch (error) {
       throw new Error(`cannot send history to Prometheus's OTLP receiver at ${this.url.href}: ${(error as Error).message}. Is Prometheus running with --web.enable-otlp-receiver?`);
     }
     if (!response.ok) {
       const text = (await response.text().catch(() => '')).trim();
       throw new Error(
-        `Prometheus rejected ${points} history data points with HTTP ${response.status}: ${text || 'no message'}. ` +
+        `Prometheus rejected a request of up to ${points} history data points with HTTP ${response.status}: ${text || 'no message'}. ` +
           'Check storage.tsdb.out_of_order_time_window (it must cover the history) and --enable-feature=otlp-native-delta-ingestion.',
       );
     }
     this.requests += 1;
-    this.dataPoints += points;
   }
 
-  private metric(resource: string, name: string, unit: string, description: string, kind: 'sum' | 'histogram', temporality: number): JsonMetric {
+  private metric(resource: string, name: string, unit: string, description: string, type: DataPointType.SUM | DataPointType.HISTOGRAM, temporality: AggregationTemporality, valueType: ValueType): MetricData {
     let metrics = this.byResource.get(resource);
     if (metrics === undefined) {
       metrics = new Map();
@@ -170,9 +177,11 @@ class RequestWriter {
     }
     let metric = metrics.get(name);
     if (metric === undefined) {
-      metric = { name, unit, description };
-      if (kind === 'sum') metric.sum = { aggregationTemporality: temporality, isMonotonic: true, dataPoints: [] };
-      else metric.histogram = { aggregationTemporality: temporality, dataPoints: [] };
+      const descriptor = { name, unit, description, valueType };
+      metric =
+        type === DataPointType.SUM
+          ? { descriptor, aggregationTemporality: temporality, dataPointType: DataPointType.SUM, isMonotonic: true, dataPoints: [] }
+          : { descriptor, aggregationTemporality: temporality, dataPointType: DataPointType.HISTOGRAM, dataPoints: [] };
       metrics.set(name, metric);
     }
     return metric;
@@ -180,12 +189,12 @@ class RequestWriter {
 
   // span_metrics copies the spans' resource; signal_to_metrics adds its own
   // instance id under a prefixed key, which Prometheus puts on target_info.
-  private resourceMetrics(key: string, metrics: JsonMetric[]) {
+  private resourceMetrics(key: string, metrics: MetricData[]): ResourceMetrics {
     const [kind, service] = key.split('\u0000') as [string, string];
     const attributes: Attributes = { ...(this.resources.get(service) ?? { 'service.name': service }) };
     if (kind === 'signal') attributes['signal_to_metrics.service.instance.id'] = this.collectorInstanceId;
     const scope = kind === 'span' ? 'spanmetricsconnector' : 'signaltometricsconnector';
-    return { resource: { attributes: jsonAttributes(attributes) }, scopeMetrics: [{ scope: { name: scope }, metrics }] };
+    return { resource: resourceFromAttributes(attributes), scopeMetrics: [{ scope: { name: scope }, metrics }] };
   }
 }
 
@@ -201,17 +210,7 @@ function addPoints(total: BucketPoint, step: BucketPoint): BucketPoint {
   return { counts: total.counts.map((count, index) => count + (step.counts[index] ?? 0)), sum: total.sum + step.sum, count: total.count + step.count };
 }
 
-function nanos(milliseconds: number): string {
-  return (BigInt(Math.round(milliseconds)) * 1_000_000n).toString();
-}
-
-function jsonAttributes(attributes: Attributes): { key: string; value: Record<string, unknown> }[] {
-  return Object.entries(attributes).flatMap(([key, value]) => (value === undefined ? [] : [{ key, value: jsonValue(value) }]));
-}
-
-function jsonValue(value: AttributeValue): Record<string, unknown> {
-  if (typeof value === 'string') return { stringValue: value };
-  if (typeof value === 'boolean') return { boolValue: value };
-  if (typeof value === 'number') return Number.isInteger(value) ? { intValue: String(value) } : { doubleValue: value };
-  return { arrayValue: { values: (value as unknown[]).filter((item) => item !== null && item !== undefined).map((item) => jsonValue(item as AttributeValue)) } };
+function hrTime(milliseconds: number): HrTime {
+  const whole = Math.round(milliseconds);
+  return [Math.floor(whole / 1000), (whole % 1000) * 1_000_000];
 }
