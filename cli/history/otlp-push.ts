@@ -1,5 +1,5 @@
 import { ValueType, type Attributes, type HrTime } from '@opentelemetry/api';
-import { ProtobufMetricsSerializer } from '@opentelemetry/otlp-transformer';
+import { JsonMetricsSerializer, ProtobufMetricsSerializer } from '@opentelemetry/otlp-transformer';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { AggregationTemporality, DataPointType, type DataPoint, type Histogram, type MetricData, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
 
@@ -19,8 +19,17 @@ import type { ConnectorDefinitions } from './collector-config.js';
  * value is also written 1 ms before the step, so that `increase(...[7d] anchored)`
  * finds the value before the window start whatever the step (see docs/history.md).
  */
-export async function pushHistory(options: HistoryPointsOptions & { prometheusUrl: string; collectorInstanceId: string; pointsPerRequest?: number }): Promise<{ requests: number; dataPoints: number }> {
-  const writer = new RequestWriter(options.prometheusUrl, options.pointsPerRequest ?? 20_000, options.series.resources, options.collectorInstanceId);
+export async function pushHistory(
+  options: HistoryPointsOptions & {
+    prometheusUrl: string;
+    collectorInstanceId: string;
+    /** Data points per request. Default 20000. */
+    pointsPerRequest?: number;
+    /** Request encoding. Default protobuf, about half the size of JSON. */
+    encoding?: 'protobuf' | 'json';
+  },
+): Promise<{ requests: number; dataPoints: number }> {
+  const writer = new RequestWriter(options.prometheusUrl, options.pointsPerRequest ?? 20_000, options.series.resources, options.collectorInstanceId, options.encoding ?? 'protobuf');
   await writeHistoryPoints(options, writer);
   return { requests: writer.requests, dataPoints: writer.dataPoints };
 }
@@ -105,6 +114,7 @@ class RequestWriter implements PointSink {
     private readonly limit: number,
     private readonly resources: Map<string, Attributes>,
     private readonly collectorInstanceId: string,
+    private readonly encoding: 'protobuf' | 'json',
   ) {
     this.url = new URL('/api/v1/otlp/v1/metrics', prometheusUrl);
   }
@@ -148,14 +158,15 @@ class RequestWriter implements PointSink {
     const points = this.pending;
     this.byResource.clear();
     this.pending = 0;
-    for (const request of requests) await this.send(ProtobufMetricsSerializer.serializeRequest(request)!, points);
+    const serializer = this.encoding === 'json' ? JsonMetricsSerializer : ProtobufMetricsSerializer;
+    for (const request of requests) await this.send(serializer.serializeRequest(request)!, points);
     this.dataPoints += points;
   }
 
   private async send(body: Uint8Array, points: number): Promise<void> {
     let response: Response;
     try {
-      response = await fetch(this.url, { method: 'POST', headers: { 'content-type': 'application/x-protobuf' }, body, signal: AbortSignal.timeout(120_000) });
+      response = await fetch(this.url, { method: 'POST', headers: { 'content-type': this.encoding === 'json' ? 'application/json' : 'application/x-protobuf' }, body, signal: AbortSignal.timeout(120_000) });
     } catch (error) {
       throw new Error(`cannot send history to Prometheus's OTLP receiver at ${this.url.href}: ${(error as Error).message}. Is Prometheus running with --web.enable-otlp-receiver?`);
     }

@@ -5,13 +5,13 @@ import { AlwaysOnSampler, ParentBasedSampler, TracerProvider } from '@openteleme
 import { parse } from 'yaml';
 
 import { FactoryIdGenerator } from '../../sdk/index.js';
+import { findRepoRoot } from '../stack/options.js';
 import { HistoryAggregator } from './aggregator.js';
 import { readConnectorDefinitions } from './collector-config.js';
 import { pushHistory } from './otlp-push.js';
 import { backfillRules, type RuleBackfillResult } from './rule-backfill.js';
 import { prometheusDurationMs, readRuleFiles } from './rule-levels.js';
 
-const REPO_ROOT = join(import.meta.dirname, '..', '..', '..');
 const HOUR_MS = 3_600_000;
 const FIVE_MINUTES_MS = 300_000;
 
@@ -34,6 +34,8 @@ export interface HistoryRecorderOptions {
   promtool?: string;
   /** Prometheus's --storage.tsdb.path, where rule blocks are moved. */
   prometheusDataDir?: string;
+  /** Encoding of the OTLP requests. Default protobuf; json lets a proxy read them. */
+  otlpEncoding?: 'protobuf' | 'json';
   /** Progress lines. Default: none. */
   log?: (message: string) => void;
 }
@@ -74,7 +76,7 @@ export interface HistoryRecorder {
 export function createHistoryRecorder(options: HistoryRecorderOptions): HistoryRecorder {
   const stepMs = options.stepMs ?? HOUR_MS;
   const ruleSampleStepMs = options.ruleSampleStepMs ?? FIVE_MINUTES_MS;
-  const definitions = readConnectorDefinitions(options.collectorConfig ?? join(REPO_ROOT, 'collector', 'config.yaml'));
+  const definitions = readConnectorDefinitions(options.collectorConfig ?? join(findRepoRoot(), 'collector', 'config.yaml'));
   // The last step must not lie in the future, where it would move the head past
   // the live samples.
   const endMs = Math.floor((options.end ?? new Date()).getTime() / stepMs) * stepMs;
@@ -110,6 +112,7 @@ export function createHistoryRecorder(options: HistoryRecorderOptions): HistoryR
       firstStep: range.first,
       lastStep,
       collectorInstanceId: aggregator.collectorInstanceId,
+      encoding: options.otlpEncoding,
     });
     const pushSeconds = (performance.now() - pushStarted) / 1000;
     const result: HistoryResult = { ...base, ...pushed, start: new Date(startMs), end: new Date(endMs), seconds: { push: pushSeconds, rules: 0 } };
@@ -131,7 +134,7 @@ export function createHistoryRecorder(options: HistoryRecorderOptions): HistoryR
       prometheusUrl: options.prometheusUrl,
       promtool: options.promtool,
       dataDir: options.prometheusDataDir,
-      rules: readRuleFiles(options.rulesDir ?? join(REPO_ROOT, 'prometheus', 'rules')),
+      rules: readRuleFiles(options.rulesDir ?? join(findRepoRoot(), 'prometheus', 'rules')),
       startMs: startMs + stepMs,
       endMs: rulesEndMs,
       evaluationStepMs: stepMs,
