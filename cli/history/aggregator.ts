@@ -75,12 +75,12 @@ export class HistoryAggregator implements SpanProcessor {
     return { ...this.counts, series: this.calls.size + this.durations.size + this.deltas.size };
   }
 
-  /** The first and last step that holds a span, or undefined before the first span. */
+  /** Returns the first and last step that contain a span, or undefined before the first span. */
   stepRange(): { first: number; last: number } | undefined {
     return this.minStep <= this.maxStep ? { first: this.minStep, last: this.maxStep } : undefined;
   }
 
-  /** The aggregated series, for the exporter. */
+  /** Returns the aggregated series for the exporter. */
   snapshot(): AggregatedSeries {
     return {
       resources: this.resources,
@@ -208,8 +208,8 @@ const STATUS_CODE_NAMES: Record<SpanStatusCode, string> = {
   [SpanStatusCode.ERROR]: 'STATUS_CODE_ERROR',
 };
 
-// Like the connector: the span's attribute wins, then the resource's; a dimension
-// found in neither is left out.
+// Like the connector, the span's attribute wins over the resource's, and a
+// dimension found in neither is left out.
 function pickDimensions(names: string[], span: ReadableSpan): Attributes {
   const picked: Attributes = {};
   for (const name of names) {

@@ -63,14 +63,14 @@ function spanMetricsDefinition(config: unknown, path: string): SpanMetricsDefini
   const histogram = field(config, 'histogram', path);
   const unit = String(optionalField(histogram, 'unit') ?? 'ms');
   if (unit !== 's' && unit !== 'ms') {
-    throw new Error(`${path}: span_metrics.histogram.unit is ${JSON.stringify(unit)}; the history path supports s and ms.`);
+    throw new Error(`${path}: span_metrics.histogram.unit is ${JSON.stringify(unit)}, but the history path supports only s and ms.`);
   }
   const explicit = field(histogram, 'explicit', path);
   const buckets = field(explicit, 'buckets', path);
   if (!Array.isArray(buckets)) throw new Error(`${path}: span_metrics.histogram.explicit.buckets is not a list.`);
   const temporality = optionalField(config, 'aggregation_temporality');
   if (temporality !== undefined && temporality !== 'AGGREGATION_TEMPORALITY_CUMULATIVE') {
-    throw new Error(`${path}: span_metrics.aggregation_temporality is ${String(temporality)}; the history path writes cumulative counters only.`);
+    throw new Error(`${path}: span_metrics.aggregation_temporality is ${String(temporality)}, but the history path writes only cumulative counters. Use AGGREGATION_TEMPORALITY_CUMULATIVE.`);
   }
   return {
     namespace: String(optionalField(config, 'namespace') ?? 'traces.span.metrics'),
@@ -95,11 +95,13 @@ function signalToMetricsDefinitions(config: unknown, path: string): SignalToMetr
     const condition = parseCondition(String(conditions[0]), where, path);
     const sum = optionalField(entry, 'sum');
     const histogram = optionalField(entry, 'histogram');
-    const kind = sum !== undefined ? 'sum' : histogram !== undefined ? 'histogram' : undefined;
+    let kind: 'sum' | 'histogram' | undefined;
+    if (sum !== undefined) kind = 'sum';
+    else if (histogram !== undefined) kind = 'histogram';
     if (kind === undefined) throw new Error(`${path}: ${where} is neither a sum nor a histogram, which the history path does not support.`);
     const body = kind === 'sum' ? sum : histogram;
     if (kind === 'sum' && optionalField(sum, 'monotonic') !== true) {
-      throw new Error(`${path}: ${where} is a non-monotonic sum; the history path writes monotonic delta sums only.`);
+      throw new Error(`${path}: ${where} is a non-monotonic sum, but the history path writes only monotonic delta sums.`);
     }
     const bounds = kind === 'histogram' ? optionalField(histogram, 'buckets') : [];
     if (!Array.isArray(bounds)) throw new Error(`${path}: ${where} histogram.buckets is not a list.`);
@@ -136,7 +138,7 @@ function parseCondition(condition: string, where: string, path: string): { spanN
     const present = /^span\.attributes\["([^"]+)"\]\s*!=\s*nil$/.exec(part);
     if (name) spanName = name[1];
     else if (present) requiredAttributes.push(present[1]!);
-    else throw new Error(`${path}: ${where} has the condition ${JSON.stringify(condition)}; the history path understands only span.name == "..." and span.attributes["..."] != nil joined by and.`);
+    else throw new Error(`${path}: ${where} has the condition ${JSON.stringify(condition)}, but the history path understands only span.name == "..." and span.attributes["..."] != nil joined by and.`);
   }
   if (spanName === undefined) throw new Error(`${path}: ${where} has no span.name == "..." in its condition ${JSON.stringify(condition)}.`);
   return { spanName, requiredAttributes };
@@ -144,7 +146,7 @@ function parseCondition(condition: string, where: string, path: string): { spanN
 
 function parseValue(value: string, where: string, path: string): string {
   const match = /^(?:Double|Int)\(span\.attributes\["([^"]+)"\]\)$/.exec(value.trim()) ?? /^span\.attributes\["([^"]+)"\]$/.exec(value.trim());
-  if (!match) throw new Error(`${path}: ${where} has the value ${JSON.stringify(value)}; the history path understands only Double(span.attributes["..."]).`);
+  if (!match) throw new Error(`${path}: ${where} has the value ${JSON.stringify(value)}, but the history path understands only Double(span.attributes["..."]).`);
   return match[1]!;
 }
 

@@ -11,3 +11,4 @@ export { readConnectorDefinitions } from './collector-config.js';
 export type { ConnectorDefinitions } from './collector-config.js';
 export { prometheusDurationMs, readRuleFiles, recordingRuleLevels } from './rule-levels.js';
 export type { RuleDefinition } from './rule-levels.js';
+export { localStackHistoryOptions, parseHistoryArgs, runHistoryCommand } from './command.js';

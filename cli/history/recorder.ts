@@ -67,11 +67,11 @@ export interface HistoryRecorder {
 }
 
 /**
- * Creates a recorder that gives Prometheus a past: spans recorded through its tracer
+ * Creates a recorder that gives Prometheus a past. Spans recorded through its tracer
  * provider become the series that the collector would have written at the spans'
- * end times, pushed to Prometheus's OTLP receiver, and the recording rules are
- * evaluated over them and written as TSDB blocks. docs/history.md explains the steps
- * and limits.
+ * end times. `finish()` pushes them to Prometheus's OTLP receiver, evaluates the
+ * recording rules over them and writes the results as TSDB blocks. docs/history.md
+ * explains the steps and limits.
  */
 export function createHistoryRecorder(options: HistoryRecorderOptions): HistoryRecorder {
   const stepMs = options.stepMs ?? HOUR_MS;

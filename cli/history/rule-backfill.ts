@@ -40,10 +40,10 @@ export interface RuleBackfillResult {
 /**
  * Backfills recording rules over the history, level by level (see
  * recordingRuleLevels). For each level it evaluates every rule with query_range at
- * `evaluationStepMs`, writes the results as OpenMetrics, turns them into TSDB blocks
- * with `promtool tsdb create-blocks-from openmetrics`, moves the blocks into the data
- * directory and waits until Prometheus has loaded them, so that the next level can
- * read them.
+ * `evaluationStepMs` and writes the results as OpenMetrics. It turns them into TSDB
+ * blocks with `promtool tsdb create-blocks-from openmetrics` and moves the blocks
+ * into the data directory. Then it waits until Prometheus has loaded them, so that
+ * the next level can read them.
  *
  * Each result is written at every `sampleStepMs` until the next evaluation. The raw
  * history changes only at evaluation steps, so a rule evaluated between two steps
@@ -86,7 +86,7 @@ interface Probe {
   timeMs: number;
 }
 
-// Prometheus answers at most 11,000 points per series in one range query.
+// Prometheus returns at most 11,000 points per series in one range query.
 const MAX_POINTS_PER_QUERY = 10_000;
 
 async function writeLevel(options: RuleBackfillOptions, rules: RuleDefinition[], path: string): Promise<{ series: number; samples: number; probe?: Probe }> {
