@@ -99,6 +99,7 @@ export async function writeHistoryPoints(options: HistoryPointsOptions, writer: 
 }
 
 const CUMULATIVE = AggregationTemporality.CUMULATIVE;
+const MAX_IN_FLIGHT = 2;
 const DELTA = AggregationTemporality.DELTA;
 
 /** Collects data points into OTLP/protobuf requests, one per resource, grouped by metric. */
@@ -106,6 +107,8 @@ class RequestWriter implements PointSink {
   requests = 0;
   dataPoints = 0;
   private pending = 0;
+  private readonly inFlight = new Set<Promise<void>>();
+  private failure: Error | undefined;
   private readonly byResource = new Map<string, Map<string, MetricData>>();
   private readonly url: URL;
 
@@ -149,17 +152,36 @@ class RequestWriter implements PointSink {
   }
 
   async flushIfFull(): Promise<void> {
-    if (this.pending >= this.limit) await this.flush();
+    if (this.pending >= this.limit) await this.sendPending();
   }
 
   async flush(): Promise<void> {
+    await this.sendPending();
+    await Promise.all(this.inFlight);
+    if (this.failure !== undefined) throw this.failure;
+  }
+
+  // Keeps up to MAX_IN_FLIGHT requests open, so that this process builds the next
+  // request while Prometheus ingests the last one. Out-of-order ingestion takes
+  // samples of one series in any order within the window.
+  private async sendPending(): Promise<void> {
     if (this.pending === 0) return;
     const requests = [...this.byResource].map(([key, metrics]) => this.resourceMetrics(key, [...metrics.values()]));
     const points = this.pending;
     this.byResource.clear();
     this.pending = 0;
     const serializer = this.encoding === 'json' ? JsonMetricsSerializer : ProtobufMetricsSerializer;
-    for (const request of requests) await this.send(serializer.serializeRequest(request)!, points);
+    for (const request of requests) {
+      while (this.inFlight.size >= MAX_IN_FLIGHT) await Promise.race(this.inFlight);
+      if (this.failure !== undefined) throw this.failure;
+      // The error is kept and thrown by the next call, so that no rejection goes unhandled.
+      const sent: Promise<void> = this.send(serializer.serializeRequest(request)!, points)
+        .catch((error: unknown) => {
+          this.failure ??= error as Error;
+        })
+        .finally(() => this.inFlight.delete(sent));
+      this.inFlight.add(sent);
+    }
     this.dataPoints += points;
   }
 
