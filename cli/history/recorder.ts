@@ -61,6 +61,11 @@ export interface HistoryResult {
 export interface HistoryRecorder {
   /** Record through this provider (FactoryTelemetry's `tracerProvider` option). It exports nothing by itself. */
   tracerProvider: TracerProvider;
+  /**
+   * Returns a provider with another `service.name` that feeds the same history, for
+   * runs recorded from several processes (harness, webhook handler, deploy job).
+   */
+  tracerProviderFor(serviceName: string): TracerProvider;
   aggregator: HistoryAggregator;
   /** Writes the aggregated history to Prometheus and backfills the recording rules. Call once. */
   finish(): Promise<HistoryResult>;
@@ -81,18 +86,24 @@ export function createHistoryRecorder(options: HistoryRecorderOptions): HistoryR
   // the live samples.
   const endMs = Math.floor((options.end ?? new Date()).getTime() / stepMs) * stepMs;
   const aggregator = new HistoryAggregator({ definitions, stepMs, notAfterMs: endMs });
-  const tracerProvider = new TracerProvider({
-    resource: resourceFromAttributes({ 'service.name': options.serviceName ?? 'factory-telemetry' }),
-    idGenerator: new FactoryIdGenerator(),
-    sampler: new ParentBasedSampler({ root: new AlwaysOnSampler() }),
-    spanProcessors: [aggregator],
-  });
+  const providers: TracerProvider[] = [];
+  const tracerProviderFor = (serviceName: string): TracerProvider => {
+    const provider = new TracerProvider({
+      resource: resourceFromAttributes({ 'service.name': serviceName }),
+      idGenerator: new FactoryIdGenerator(),
+      sampler: new ParentBasedSampler({ root: new AlwaysOnSampler() }),
+      spanProcessors: [aggregator],
+    });
+    providers.push(provider);
+    return provider;
+  };
+  const tracerProvider = tracerProviderFor(options.serviceName ?? 'factory-telemetry');
   let finished = false;
 
   const finish = async (): Promise<HistoryResult> => {
     if (finished) throw new Error('finish() was called twice on one history recorder; create a new recorder for more history.');
     finished = true;
-    await tracerProvider.forceFlush();
+    await Promise.all(providers.map((provider) => provider.forceFlush()));
     const stats = aggregator.stats();
     const range = aggregator.stepRange();
     const base = { spans: stats.spans, spansAfterEnd: stats.spansAfterEnd, spansWithoutService: stats.spansWithoutService, series: stats.series };
@@ -145,7 +156,7 @@ export function createHistoryRecorder(options: HistoryRecorderOptions): HistoryR
     return result;
   };
 
-  return { tracerProvider, aggregator, finish };
+  return { tracerProvider, tracerProviderFor, aggregator, finish };
 }
 
 // Prometheus rejects a sample older than the newest one minus the window, so a
