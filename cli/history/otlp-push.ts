@@ -13,11 +13,12 @@ import type { ConnectorDefinitions } from './collector-config.js';
  *
  * Every span_metrics series gets a sample at every step from its first span to
  * `lastStep`, like the connector's flushes. A new series starts with an explicit
- * 0 at the step before its first span, because Prometheus writes the zero sample of
- * `created-timestamp-zero-ingestion` only inside the in-order head, not for
- * out-of-order samples. In a step where a counter grows, a copy of its previous
- * value is also written 1 ms before the step, so that `increase(...[7d] anchored)`
- * finds the value before the window start whatever the step (see docs/history.md).
+ * 0 written 1 ms before the step of its first span, because Prometheus writes the
+ * zero sample of `created-timestamp-zero-ingestion` only inside the in-order head,
+ * not for out-of-order samples. In a later step where a counter grows, a copy of
+ * its previous value is also written 1 ms before the step. Either way the first
+ * sample after any window start holds the value before it, so that
+ * `increase(...[7d] anchored)` stays exact whatever the step (see docs/history.md).
  */
 export async function pushHistory(
   options: HistoryPointsOptions & {
@@ -64,20 +65,22 @@ export async function writeHistoryPoints(options: HistoryPointsOptions, writer: 
     for (const state of calls) {
       const { series } = state;
       if (series.firstStep > step) continue;
-      if (series.firstStep === step) writer.counter(callsName, series, time(step - 1), time(step - 1), 0);
+      // The series starts 1 ms before the step of its first span, with a 0.
+      const start = time(series.firstStep) - 1;
+      if (series.firstStep === step) writer.counter(callsName, series, start, start, 0);
       if (state.steps[state.cursor] === step) {
-        if (series.firstStep !== step) writer.counter(callsName, series, time(series.firstStep - 1), time(step) - 1, state.total);
+        if (series.firstStep !== step) writer.counter(callsName, series, start, time(step) - 1, state.total);
         state.total += series.increments.get(step)!;
         state.cursor += 1;
       }
-      writer.counter(callsName, series, time(series.firstStep - 1), time(step), state.total);
+      writer.counter(callsName, series, start, time(step), state.total);
       await writer.flushIfFull();
     }
 
     for (const state of durations) {
       const { series } = state;
       if (series.firstStep > step) continue;
-      const start = time(series.firstStep - 1);
+      const start = time(series.firstStep) - 1;
       if (series.firstStep === step) writer.histogram(durationName, spanMetrics.histogramUnit, '', series, start, start, emptyPoint(series.bounds), series.bounds, CUMULATIVE);
       if (state.steps[state.cursor] === step) {
         if (series.firstStep !== step) writer.histogram(durationName, spanMetrics.histogramUnit, '', series, start, time(step) - 1, state.total, series.bounds, CUMULATIVE);

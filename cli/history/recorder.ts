@@ -134,6 +134,8 @@ export function createHistoryRecorder(options: HistoryRecorderOptions): HistoryR
     }
     // Rule samples after Prometheus started would sit beside the ones it evaluates
     // itself, so the backfill stops at its start.
+    // NOTE: the samples Prometheus evaluated between its start and the end of the
+    // push saw no history or part of it, and they are not replaced.
     const serverStart = await prometheusStartMs(options.prometheusUrl);
     const rulesEndMs = Math.min(endMs, Math.floor(serverStart / stepMs) * stepMs);
     if (rulesEndMs <= startMs) {

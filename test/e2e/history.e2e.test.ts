@@ -14,6 +14,8 @@ import { createServer, type Server } from 'node:http';
 import { dirname, join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { demoExportTargets } from '../../cli/commands/demo.js';
@@ -21,7 +23,7 @@ import { simulateSmallFactory, type SimulatedRun } from '../../cli/demo/small-fa
 import { createHistoryRecorder, evaluateAlertOverHistory, readRuleFiles, type HistoryResult } from '../../cli/history/index.js';
 import { queryInstant, waitUntil } from '../../cli/prometheus.js';
 import { collectorLaunch } from '../../cli/stack/launch.js';
-import { FactoryTelemetry } from '../../sdk/index.js';
+import { FactoryIdGenerator, FactoryTelemetry } from '../../sdk/index.js';
 import { startTestStack } from './stack.js';
 
 const REPO = join(import.meta.dirname, '..', '..');
@@ -167,6 +169,7 @@ describe('history against the live pipeline', () => {
   const captured: OtlpRequest[] = [];
   let runs: SimulatedRun[];
   let result: HistoryResult;
+  const spans = new InMemorySpanExporter();
   // The history's runs end in the 6 days before this time, 10 days ago, so that the
   // live runs recorded now stay out of the windows checked below.
   const historyNow = Math.floor((Date.now() - 10 * DAY) / HOUR) * HOUR;
@@ -200,7 +203,14 @@ describe('history against the live pipeline', () => {
       otlpEncoding: 'json',
       log: (message) => process.stderr.write(`[history] ${message}\n`),
     });
-    const telemetry = new FactoryTelemetry({ tracerProvider: recorder.tracerProvider });
+    // The recorder's aggregator and a memory exporter in one provider, so that the
+    // tests know every outcome span's end time.
+    const provider = new TracerProvider({
+      resource: resourceFromAttributes({ 'service.name': HISTORY_JOB }),
+      idGenerator: new FactoryIdGenerator(),
+      spanProcessors: [recorder.aggregator, new SimpleSpanProcessor({ exporter: spans })],
+    });
+    const telemetry = new FactoryTelemetry({ tracerProvider: provider });
     runs = await simulateSmallFactory(telemetry, { runs: RUNS, seed: SEED, now: new Date(historyNow) });
     result = await recorder.finish();
 
@@ -275,6 +285,33 @@ describe('history against the live pipeline', () => {
     }
     const merged = runs.filter((run) => run.merged).length;
     expect((await valueAt(stack.info.prometheusUrl, 'factory:reviews_merged:increase_7d', windowEnd))[0]?.value).toBe(merged);
+  });
+
+  // The step end at which the history counts each outcome span.
+  const outcomeSteps = () =>
+    spans
+      .getFinishedSpans()
+      .filter((span) => span.name === 'factory.outcome')
+      .map((span) => Math.ceil((span.endTime[0] * 1000 + span.endTime[1] / 1e6) / HOUR) * HOUR)
+      .sort((a, b) => a - b);
+  const outcomesBefore = (timeMs: number) => outcomeSteps().filter((step) => step > timeMs - 7 * DAY && step <= timeMs).length;
+
+  it('counts a window that starts inside the history', async () => {
+    const at = historyNow + 2 * DAY;
+    const expected = outcomesBefore(at);
+    expect(expected).toBeGreaterThan(0);
+    expect(expected).toBeLessThan(RUNS);
+    expect((await valueAt(stack.info.prometheusUrl, 'factory:runs_resolved:increase_7d', at))[0]?.value).toBe(expected);
+  });
+
+  it('counts exactly between two steps', async () => {
+    // The window starts half an hour before a step that counts outcomes. No sample
+    // lies within the lookback delta before that start, so the count relies on the
+    // copy of the previous value written just before the step.
+    const steps = outcomeSteps();
+    const at = steps[Math.floor(steps.length / 2)]! + 7 * DAY - 30 * 60_000;
+    const query = `sum(increase(factory_span_calls_total{job="${HISTORY_JOB}", span_name="factory.outcome"}[7d] anchored))`;
+    expect((await valueAt(stack.info.prometheusUrl, query, at))[0]?.value).toBe(outcomesBefore(at));
   });
 
   it('counts nothing before the first run', async () => {

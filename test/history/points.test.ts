@@ -49,31 +49,31 @@ async function pointsFor(spanEnds: number[], lastStep: number, attributes: Recor
 }
 
 describe('writeHistoryPoints', () => {
-  it('starts a counter with a zero one step early', async () => {
+  it('starts a counter with a zero 1 ms early', async () => {
     const points = (await pointsFor([T - 10], T / HOUR)).filter((point) => point.name === 'factory.span.calls');
     expect(points).toEqual([
-      { name: 'factory.span.calls', startMs: T - HOUR, timeMs: T - HOUR, value: 0 },
-      { name: 'factory.span.calls', startMs: T - HOUR, timeMs: T, value: 1 },
+      { name: 'factory.span.calls', startMs: T - 1, timeMs: T - 1, value: 0 },
+      { name: 'factory.span.calls', startMs: T - 1, timeMs: T, value: 1 },
     ]);
   });
 
   it('writes every step until the last and a copy before each change', async () => {
     const points = (await pointsFor([T - 10, T + 2 * HOUR], T / HOUR + 3)).filter((point) => point.name === 'factory.span.calls');
     expect(points.map((point) => [point.timeMs - T, point.value])).toEqual([
-      [-HOUR, 0],
+      [-1, 0],
       [0, 1],
       [HOUR, 1],
       [2 * HOUR - 1, 1],
       [2 * HOUR, 2],
       [3 * HOUR, 2],
     ]);
-    expect(new Set(points.map((point) => point.startMs))).toEqual(new Set([T - HOUR]));
+    expect(new Set(points.map((point) => point.startMs))).toEqual(new Set([T - 1]));
   });
 
   it('writes histograms with the same sampling', async () => {
     const points = (await pointsFor([T - 10, T + HOUR], T / HOUR + 1)).filter((point) => point.name === 'factory.span.duration');
     expect(points.map((point) => [point.timeMs - T, point.value])).toEqual([
-      [-HOUR, 0],
+      [-1, 0],
       [0, 1],
       [HOUR - 1, 1],
       [HOUR, 2],
