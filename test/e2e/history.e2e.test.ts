@@ -20,6 +20,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { demoExportTargets } from '../../cli/commands/demo.js';
 import { simulateSmallFactory, type SimulatedRun } from '../../cli/demo/small-factory.js';
+import type { CounterSeries } from '../../cli/history/aggregator.js';
 import { createHistoryRecorder, evaluateAlertOverHistory, readRuleFiles, type HistoryResult } from '../../cli/history/index.js';
 import { queryInstant, waitUntil } from '../../cli/prometheus.js';
 import { collectorLaunch } from '../../cli/stack/launch.js';
@@ -123,7 +124,9 @@ function describeMetrics(requests: OtlpRequest[], serviceName: string): Map<stri
         for (const metric of scope.metrics ?? []) {
           if (metric.name.startsWith('factory.sdk.')) continue;
           const body = metric.sum ?? metric.histogram;
-          const type = metric.sum ? 'sum' : metric.histogram ? 'histogram' : 'other';
+          let type = 'other';
+          if (metric.sum) type = 'sum';
+          else if (metric.histogram) type = 'histogram';
           const bounds = metric.histogram?.dataPoints[0]?.explicitBounds ?? [];
           const shape = `${type} temporality=${body?.aggregationTemporality} monotonic=${metric.sum?.isMonotonic ?? '-'} unit=${metric.unit ?? ''} description=${metric.description ?? ''} bounds=${bounds.join(',')}`;
           const entry = described.get(metric.name) ?? { shape, keys: new Set<string>() };
@@ -170,10 +173,11 @@ describe('history against the live pipeline', () => {
   let runs: SimulatedRun[];
   let result: HistoryResult;
   const spans = new InMemorySpanExporter();
+  let recorderSeries: CounterSeries[] = [];
   // The history's runs end in the 6 days before this time, 10 days ago, so that the
   // live runs recorded now stay out of the windows checked below.
   const historyNow = Math.floor((Date.now() - 10 * DAY) / HOUR) * HOUR;
-  // A 7-day window that holds every span of the history's runs: the last deployment
+  // A 7-day window that contains every span of the history's runs: the last deployment
   // ends at most about 6 hours after historyNow.
   const windowEnd = historyNow + 8 * HOUR;
 
@@ -213,6 +217,7 @@ describe('history against the live pipeline', () => {
     const telemetry = new FactoryTelemetry({ tracerProvider: provider });
     runs = await simulateSmallFactory(telemetry, { runs: RUNS, seed: SEED, now: new Date(historyNow) });
     result = await recorder.finish();
+    recorderSeries = recorder.aggregator.snapshot().calls;
 
   });
 
@@ -304,12 +309,23 @@ describe('history against the live pipeline', () => {
     expect((await valueAt(stack.info.prometheusUrl, 'factory:runs_resolved:increase_7d', at))[0]?.value).toBe(expected);
   });
 
-  it('counts exactly between two steps', async () => {
+  it('counts a new label set between two steps', async () => {
     // The window starts half an hour before a step that counts outcomes. No sample
     // lies within the lookback delta before that start, so the count relies on the
-    // copy of the previous value written just before the step.
+    // zero written just before the step of a series' first span.
     const steps = outcomeSteps();
     const at = steps[Math.floor(steps.length / 2)]! + 7 * DAY - 30 * 60_000;
+    const query = `sum(increase(factory_span_calls_total{job="${HISTORY_JOB}", span_name="factory.outcome"}[7d] anchored))`;
+    expect((await valueAt(stack.info.prometheusUrl, query, at))[0]?.value).toBe(outcomesBefore(at));
+  });
+
+  it('counts a grown counter between two steps', async () => {
+    // As above, at the second step of a label set, where the count relies on the
+    // copy of the previous value written just before the step.
+    const grown = recorderSeries.find((series) => series.attributes['span.name'] === 'factory.outcome' && series.increments.size >= 2);
+    expect(grown, 'no outcome label set with runs in two steps; raise RUNS').toBeDefined();
+    const second = [...grown!.increments.keys()].sort((a, b) => a - b)[1]! * HOUR;
+    const at = second + 7 * DAY - 30 * 60_000;
     const query = `sum(increase(factory_span_calls_total{job="${HISTORY_JOB}", span_name="factory.outcome"}[7d] anchored))`;
     expect((await valueAt(stack.info.prometheusUrl, query, at))[0]?.value).toBe(outcomesBefore(at));
   });
