@@ -2,18 +2,31 @@
  * The "Factory delivery" dashboard: cycle time and MLTC percentiles over time, and
  * one-shot success drawn against each of them on a second axis, so that a falling
  * success rate that shows up only as longer reviews or slower deploys is visible.
+ * A row compares the cycle time of agent and human pull requests by complexity.
  */
 import { AxisPlacement } from '@grafana/grafana-foundation-sdk/common';
 import { DashboardBuilder, DashboardCursorSync, RowBuilder, type Dashboard } from '@grafana/grafana-foundation-sdk/dashboard';
+import { PanelBuilder as TablePanelBuilder } from '@grafana/grafana-foundation-sdk/table';
 import type { PanelBuilder as TimeseriesPanelBuilder } from '@grafana/grafana-foundation-sdk/timeseries';
 
 import { CYCLE_TIME_DEFINITION, HISTOGRAM_NOTE, MLTC_DEFINITION, ONE_SHOT_RULE, WINDOW_NOTE } from './definitions.js';
-import { assignPanelIds, promQuery, renderDashboardJson, timeseriesPanel } from './shared.js';
+import { PROMETHEUS_DATASOURCE, assignPanelIds, instantTableQuery, promQuery, renderDashboardJson, timeseriesPanel } from './shared.js';
 
 export const DELIVERY_DASHBOARD_UID = 'factory-delivery';
 
 const NO_LABELS_NOTE =
-  'The cycle time and MLTC rules aggregate over all models, complexities, repositories and teams (they keep only the le label), so this dashboard has no model, complexity, repository or team variables.';
+  'The factory-wide cycle time and MLTC rules aggregate over all models, complexities, repositories and teams (they keep only the le label), so this dashboard has no model, complexity, repository or team variables.';
+const HUMAN_EXCLUDED_NOTE =
+  'Human baseline pull requests (factory.author.kind human, recorded by the webhook bridge for pull requests without a factory run id) are left out.';
+const AUTHOR_KIND_NOTE =
+  'author_kind is factory.author.kind: agent for a factory run and human for a baseline pull request, both recorded by the webhook bridge (factory-telemetry bridge), which records a pull request without a factory run id as a human baseline with the complexity from its complexity label or its lines changed. Runs recorded through the SDK without the bridge have no factory.author.kind and show as "not set"; they are factory runs. Human rows appear only where the bridge receives the repository\'s pull request webhooks.';
+
+/** Median cycle time by author kind and complexity, with "not set" for runs without factory.author.kind. */
+const AUTHOR_KIND_P50 =
+  'label_replace(author_kind_complexity:factory_cycle_time_seconds:p50_7d, "author_kind", "not set", "author_kind", "")';
+/** Merged pull requests behind each median: the +Inf bucket counts every observation. */
+const AUTHOR_KIND_MERGED =
+  'label_replace(sum by (author_kind, complexity) (author_kind_complexity_le:factory_cycle_time_seconds_bucket:increase_7d{le="+Inf"}), "author_kind", "not set", "author_kind", "") > 0';
 
 function percentilePanel(title: string, p50: string, p90: string, sample: string, definition: string): TimeseriesPanelBuilder {
   return timeseriesPanel(
@@ -73,6 +86,43 @@ function exemplarPanel(title: string, selector: string, definition: string): Tim
     .withTarget(promQuery('A', expr, 'p90, trailing day').exemplar(true));
 }
 
+/** Agent against human pull requests: median cycle time by author kind and complexity. */
+function addAuthorKindRow(builder: DashboardBuilder): void {
+  builder.withRow(new RowBuilder('Cycle time by author kind and complexity'));
+  builder.withPanel(
+    timeseriesPanel(
+      'Cycle time p50 by author kind and complexity',
+      `Recording rule author_kind_complexity:factory_cycle_time_seconds:p50_7d: the median cycle time of the pull requests merged in the 7 days before each point, one line per author kind and complexity, so that agent and human pull requests of the same complexity can be compared on review time. Unlike the factory-wide cycle time, it includes the human baseline pull requests. ${AUTHOR_KIND_NOTE} ${CYCLE_TIME_DEFINITION} ${HISTOGRAM_NOTE} A slice with no merged pull request in the window has no value.`,
+      12,
+    )
+      .unit('s')
+      .withTarget(promQuery('A', AUTHOR_KIND_P50, '{{author_kind}} {{complexity}}')),
+  );
+  builder.withPanel(
+    new TablePanelBuilder()
+      .title('Cycle time by author kind and complexity, now')
+      .description(
+        `One row per author kind and complexity: the median cycle time over the trailing 7 days, author_kind_complexity:factory_cycle_time_seconds:p50_7d, and the merged pull requests behind it, the le="+Inf" bucket of author_kind_complexity_le:factory_cycle_time_seconds_bucket:increase_7d. A median from a handful of pull requests says little. ${AUTHOR_KIND_NOTE} ${HISTOGRAM_NOTE}`,
+      )
+      .datasource(PROMETHEUS_DATASOURCE)
+      .span(12)
+      .height(8)
+      .withTarget(instantTableQuery('A', AUTHOR_KIND_P50))
+      .withTarget(instantTableQuery('B', AUTHOR_KIND_MERGED))
+      .withTransformation({ id: 'merge', options: {} })
+      .withTransformation({
+        id: 'organize',
+        options: {
+          excludeByName: { Time: true },
+          indexByName: { author_kind: 0, complexity: 1, 'Value #A': 2, 'Value #B': 3 },
+          renameByName: { author_kind: 'Author kind', complexity: 'Complexity', 'Value #A': 'Cycle time p50', 'Value #B': 'Merged pull requests' },
+        },
+      })
+      .overrideByName('Cycle time p50', [{ id: 'unit', value: 's' }, { id: 'decimals', value: 1 }])
+      .overrideByName('Merged pull requests', [{ id: 'decimals', value: 0 }]),
+  );
+}
+
 export function buildDeliveryDashboard(): Dashboard {
   const builder = new DashboardBuilder('Factory delivery')
     .uid(DELIVERY_DASHBOARD_UID)
@@ -91,7 +141,7 @@ export function buildDeliveryDashboard(): Dashboard {
       'factory:cycle_time_seconds:p50_7d',
       'factory:cycle_time_seconds:p90_7d',
       'factory:reviews_merged:increase_7d',
-      CYCLE_TIME_DEFINITION,
+      `${CYCLE_TIME_DEFINITION} ${HUMAN_EXCLUDED_NOTE}`,
     ),
   );
   builder.withPanel(
@@ -100,9 +150,11 @@ export function buildDeliveryDashboard(): Dashboard {
       'factory:mltc_seconds:p50_7d',
       'factory:mltc_seconds:p90_7d',
       'factory:deployments_succeeded:increase_7d',
-      MLTC_DEFINITION,
+      `${MLTC_DEFINITION} ${HUMAN_EXCLUDED_NOTE}`,
     ),
   );
+
+  addAuthorKindRow(builder);
 
   builder.withRow(new RowBuilder('One-shot success against delivery times'));
   builder.withPanel(
@@ -111,12 +163,16 @@ export function buildDeliveryDashboard(): Dashboard {
   builder.withPanel(successAgainstPanel('One-shot success and MLTC', 'factory:mltc_seconds:p50_7d', 'MLTC', MLTC_DEFINITION));
 
   builder.withRow(new RowBuilder('Slow runs, with traces'));
-  builder.withPanel(exemplarPanel('Cycle time p90 with exemplars', 'span_name="factory.review", vcs_change_state="merged"', CYCLE_TIME_DEFINITION));
+  builder.withPanel(exemplarPanel(
+      'Cycle time p90 with exemplars',
+      'span_name="factory.review", vcs_change_state="merged", factory_author_kind!="human"',
+      `${CYCLE_TIME_DEFINITION} ${HUMAN_EXCLUDED_NOTE}`,
+    ));
   builder.withPanel(
     exemplarPanel(
       'MLTC p90 with exemplars',
-      'span_name="factory.deployment", deployment_environment_name="production", status_code!="STATUS_CODE_ERROR"',
-      MLTC_DEFINITION,
+      'span_name="factory.deployment", deployment_environment_name="production", status_code!="STATUS_CODE_ERROR", factory_author_kind!="human"',
+      `${MLTC_DEFINITION} ${HUMAN_EXCLUDED_NOTE}`,
     ),
   );
 

@@ -1,11 +1,12 @@
 /**
  * The "Factory experiments" dashboard: one-shot and autonomous success of each arm of
- * an experiment, with 95% Wilson intervals, the difference from a baseline arm, the
- * sample size and share of each arm, and a "not enough runs yet" state.
+ * an experiment over the trailing 14 days, with 95% Wilson intervals, the difference
+ * from a baseline arm, the runs and share of each arm, a "not enough runs yet" state,
+ * a sample-ratio-mismatch check and the arms by complexity.
  *
- * No recording rule keeps the experiment labels, so every query reads the raw
- * span_metrics counter of factory.outcome spans (allow-listed in
- * test/config/dashboards.test.ts).
+ * Every query reads the experiment_arm, experiment_arm_complexity and experiment rules
+ * of prometheus/rules/factory-experiments.rules.yml. They keep no model label, so the
+ * board has no model variable.
  */
 import { BarGaugeDisplayMode, BigValueColorMode, BigValueGraphMode, BigValueTextMode } from '@grafana/grafana-foundation-sdk/common';
 import { PanelBuilder as BarGaugePanelBuilder } from '@grafana/grafana-foundation-sdk/bargauge';
@@ -24,17 +25,14 @@ import { AUTONOMOUS_RULE, ONE_SHOT_RULE, RESOLVED_RUN } from './definitions.js';
 import {
   PROMETHEUS_DATASOURCE,
   assignPanelIds,
-  complexityVariable,
   instantQuery,
   instantTableQuery,
   labelVariable,
-  modelVariable,
   neutralThresholds,
   ratioTimeseries,
   renderDashboardJson,
   statPanel,
   promQuery,
-  wilsonBound,
 } from './shared.js';
 
 export const EXPERIMENTS_DASHBOARD_UID = 'factory-experiments';
@@ -46,29 +44,17 @@ export const EXPERIMENTS_DASHBOARD_UID = 'factory-experiments';
  */
 export const MIN_RUNS_PER_ARM = 100;
 
-const ARM_LABELS = 'factory_experiment_name, factory_experiment_arm';
-const FILTERS =
-  'factory_experiment_name=~"$experiment", factory_experiment_arm!="", gen_ai_request_model=~"$model", factory_task_complexity=~"$complexity"';
+const ARM_SELECTOR = 'experiment=~"$experiment"';
+const COMPLEXITY_SELECTOR = 'experiment=~"$experiment", complexity=~"$complexity"';
 
-/** Resolved runs per arm over the trailing 7 days, counted exactly like the recording rules. */
-function resolvedRuns(armMatcher = ''): string {
-  return `sum by (${ARM_LABELS}) (increase(factory_span_calls_total{span_name="factory.outcome", ${FILTERS}${armMatcher}}[7d] anchored))`;
-}
+const RESOLVED = `experiment_arm:factory_runs_resolved:increase_14d{${ARM_SELECTOR}}`;
 
-/** One-shot or autonomous runs per arm, 0 where the arm has none. */
-function successfulRuns(kind: 'one_shot' | 'autonomous', armMatcher = ''): string {
-  const counted = `sum by (${ARM_LABELS}) (increase(factory_span_calls_total{span_name="factory.outcome", factory_outcome_${kind}="true", ${FILTERS}${armMatcher}}[7d] anchored))`;
-  return `(${counted} or 0 * ${resolvedRuns(armMatcher)})`;
-}
-
-function successRatio(kind: 'one_shot' | 'autonomous', armMatcher = ''): string {
-  return `${successfulRuns(kind, armMatcher)} / (${resolvedRuns(armMatcher)} > 0)`;
-}
-
-const RAW_NOTE =
-  'Counts are increase(factory_span_calls_total{span_name="factory.outcome"}[7d] anchored) by factory_experiment_name and factory_experiment_arm, the same exact 7-day count that the recording rules use, read from the raw counter because no rule keeps the experiment labels. The experiment, model and complexity variables filter the raw labels factory_experiment_name, gen_ai_request_model and factory_task_complexity.';
+const RULES_NOTE =
+  'The experiment_arm rules count factory.outcome spans that ended in the trailing 14 days and carry factory.experiment.name and factory.experiment.arm (labels experiment and arm), with the exact anchored increase() of the other recording rules. They keep no model label, so no model variable applies.';
 const WILSON_NOTE =
-  'Each 95% Wilson score interval is (p + z²/2n ± z·sqrt(p(1-p)/n + z²/4n²)) / (1 + z²/n) with z = 1.96, computed in PromQL from the arm counts.';
+  'Each 95% Wilson score interval is (x + z²/2 ± z·sqrt(x(n - x)/n + z²/4)) / (n + z²) for x successes in n resolved runs, z = 1.959964, as recorded by the rules.';
+const SPLIT_NOTE =
+  'The check assumes that the experiment planned an equal split between the arms that have runs in the window. For an unequal planned split, such as 70:30, the flag is wrong: test the split with `factory-telemetry experiment --split` and the planned weights.';
 
 const PERCENT = [
   { id: 'unit', value: 'percentunit' },
@@ -77,22 +63,16 @@ const PERCENT = [
   { id: 'max', value: 1 },
 ];
 
-function armTable(): TablePanelBuilder {
-  const columns: [string, string][] = [
-    ['Resolved runs', resolvedRuns()],
-    ['One-shot success', successRatio('one_shot')],
-    ['One-shot lower bound', wilsonBound(successfulRuns('one_shot'), resolvedRuns(), 'lower')],
-    ['One-shot upper bound', wilsonBound(successfulRuns('one_shot'), resolvedRuns(), 'upper')],
-    ['Autonomous success', successRatio('autonomous')],
-    ['Autonomous lower bound', wilsonBound(successfulRuns('autonomous'), resolvedRuns(), 'lower')],
-    ['Autonomous upper bound', wilsonBound(successfulRuns('autonomous'), resolvedRuns(), 'upper')],
-  ];
+/**
+ * Builds a table of instant queries merged into one row per label set, with the labels
+ * first and each query as a named column. Columns whose name ends in "success" or
+ * "bound" show percentages, the others whole runs.
+ */
+function mergedTable(title: string, description: string, labels: [string, string][], columns: [string, string][]): TablePanelBuilder {
   const refIds = columns.map((_column, index) => String.fromCharCode(65 + index));
   let table = new TablePanelBuilder()
-    .title('Arms, trailing 7 days')
-    .description(
-      `One row per experiment arm: resolved runs, one-shot success and eventual autonomous success, each with its 95% interval. ${RAW_NOTE} ${WILSON_NOTE} ${ONE_SHOT_RULE} ${AUTONOMOUS_RULE} ${RESOLVED_RUN}`,
-    )
+    .title(title)
+    .description(description)
     .datasource(PROMETHEUS_DATASOURCE)
     .span(24)
     .height(8)
@@ -102,31 +82,46 @@ function armTable(): TablePanelBuilder {
       options: {
         excludeByName: { Time: true },
         indexByName: Object.fromEntries([
-          ['factory_experiment_name', 0],
-          ['factory_experiment_arm', 1],
-          ...refIds.map((refId, index) => [`Value #${refId}`, index + 2]),
+          ...labels.map(([label], index) => [label, index]),
+          ...refIds.map((refId, index) => [`Value #${refId}`, index + labels.length]),
         ]),
-        renameByName: Object.fromEntries([
-          ['factory_experiment_name', 'Experiment'],
-          ['factory_experiment_arm', 'Arm'],
-          ...columns.map(([name], index) => [`Value #${refIds[index]}`, name]),
-        ]),
+        renameByName: Object.fromEntries([...labels, ...columns.map(([name], index) => [`Value #${refIds[index]}`, name])]),
       },
-    })
-    .overrideByName('Resolved runs', [{ id: 'decimals', value: 0 }]);
+    });
   columns.forEach(([name, expr], index) => {
     table = table.withTarget(instantTableQuery(refIds[index]!, expr));
-    if (name !== 'Resolved runs') table = table.overrideByName(name, PERCENT);
+    table = /(success|bound)$/.test(name) ? table.overrideByName(name, PERCENT) : table.overrideByName(name, [{ id: 'decimals', value: 0 }]);
   });
   return table;
+}
+
+function armTable(): TablePanelBuilder {
+  const rule = (name: string) => `experiment_arm:${name}{${ARM_SELECTOR}}`;
+  return mergedTable(
+    'Arms, trailing 14 days',
+    `One row per experiment arm: recording rules experiment_arm:factory_runs_resolved:increase_14d (resolved runs), experiment_arm:factory_one_shot_success:ratio_14d and experiment_arm:factory_autonomous_success:ratio_14d, each with its bounds from experiment_arm:factory_one_shot_success:wilson_lower95_14d, experiment_arm:factory_one_shot_success:wilson_upper95_14d, experiment_arm:factory_autonomous_success:wilson_lower95_14d and experiment_arm:factory_autonomous_success:wilson_upper95_14d. ${RULES_NOTE} ${WILSON_NOTE} ${ONE_SHOT_RULE} ${AUTONOMOUS_RULE} ${RESOLVED_RUN}`,
+    [
+      ['experiment', 'Experiment'],
+      ['arm', 'Arm'],
+    ],
+    [
+      ['Resolved runs', RESOLVED],
+      ['One-shot success', rule('factory_one_shot_success:ratio_14d')],
+      ['One-shot lower bound', rule('factory_one_shot_success:wilson_lower95_14d')],
+      ['One-shot upper bound', rule('factory_one_shot_success:wilson_upper95_14d')],
+      ['Autonomous success', rule('factory_autonomous_success:ratio_14d')],
+      ['Autonomous lower bound', rule('factory_autonomous_success:wilson_lower95_14d')],
+      ['Autonomous upper bound', rule('factory_autonomous_success:wilson_upper95_14d')],
+    ],
+  );
 }
 
 function notEnoughRunsStat() {
   return statPanel(
     'Runs per arm',
-    `Resolved runs of each arm over the trailing 7 days (${RAW_NOTE}) The panel reads "Not enough runs yet" and turns orange while an arm has fewer than ${MIN_RUNS_PER_ARM} resolved runs: with 100 runs and a success rate near 50% the 95% interval is still about ±10 percentage points, so smaller differences between arms are noise.`,
+    `Recording rule experiment_arm:factory_runs_resolved:increase_14d: resolved runs of each arm over the trailing 14 days. ${RULES_NOTE} The panel reads "Not enough runs yet" and turns orange while an arm has fewer than ${MIN_RUNS_PER_ARM} resolved runs: with 100 runs and a success rate near 50% the 95% interval is still about ±10 percentage points, so smaller differences between arms are noise.`,
   )
-    .span(12)
+    .span(8)
     .height(6)
     .unit('short')
     .decimals(0)
@@ -145,17 +140,17 @@ function notEnoughRunsStat() {
         options: { from: 0, to: MIN_RUNS_PER_ARM - 0.001, result: { text: 'Not enough runs yet', color: 'orange', index: 0 } },
       },
     ])
-    .withTarget(instantQuery('A', resolvedRuns(), '{{factory_experiment_name}} {{factory_experiment_arm}}'));
+    .withTarget(instantQuery('A', RESOLVED, '{{experiment}} {{arm}}'));
 }
 
 function sampleRatioGauge(): BarGaugePanelBuilder {
   return new BarGaugePanelBuilder()
     .title('Sample ratio: arm share of runs')
     .description(
-      `Each arm's resolved runs divided by all resolved runs of its experiment over the trailing 7 days. ${RAW_NOTE} Compare the shares with the split the experiment was designed for: a clear mismatch (sample ratio mismatch) means that the assignment or the telemetry loses runs of one arm, and the success numbers of the arms are then not comparable.`,
+      `Each arm's resolved runs, experiment_arm:factory_runs_resolved:increase_14d, divided by all resolved runs of its experiment, experiment:factory_runs_resolved:increase_14d, over the trailing 14 days. ${RULES_NOTE} Compare the shares with the split the experiment was designed for: a clear mismatch (sample ratio mismatch) means that the assignment or the telemetry loses runs of one arm, and the success numbers of the arms are then not comparable.`,
     )
     .datasource(PROMETHEUS_DATASOURCE)
-    .span(12)
+    .span(8)
     .height(6)
     .unit('percentunit')
     .min(0)
@@ -166,59 +161,134 @@ function sampleRatioGauge(): BarGaugePanelBuilder {
     .withTarget(
       instantQuery(
         'A',
-        `${resolvedRuns()} / on (factory_experiment_name) group_left () sum by (factory_experiment_name) (${resolvedRuns()})`,
-        '{{factory_experiment_name}} {{factory_experiment_arm}}',
+        `${RESOLVED} / on (experiment) group_left () experiment:factory_runs_resolved:increase_14d{${ARM_SELECTOR}}`,
+        '{{experiment}} {{arm}}',
       ),
     );
 }
 
+/**
+ * Builds a stat of the sample-ratio-mismatch flag, red at 1, with the chi-square
+ * statistic beside it. An override keeps the flag's colours and value texts off the
+ * statistic.
+ */
+function sampleRatioMismatchStat() {
+  return statPanel(
+    'Sample ratio mismatch',
+    `Recording rule experiment:factory_arm_split_mismatch:flag_14d: 1 (red, "Mismatch") when Pearson's chi-square test rejects an equal split of the resolved runs between the arms at p < 0.001, 0 ("Equal split") otherwise, per experiment over the trailing 14 days. Beside it, the statistic experiment:factory_arm_split:chi_square_14d, Σ (n_arm - N/k)² / (N/k) for N runs over k arms with k - 1 degrees of freedom; the flag is 1 when it exceeds qchisq(0.999, k - 1), for example 10.83 with 2 arms. ${SPLIT_NOTE} A mismatch means that assignment to arms or recording of runs is broken, and no comparison of the arms can be trusted until the cause is found. No value for an experiment with fewer than 2 arms or no resolved run, and no flag with more than 6 arms.`,
+  )
+    .span(8)
+    .height(6)
+    .graphMode(BigValueGraphMode.None)
+    .colorMode(BigValueColorMode.Background)
+    .textMode(BigValueTextMode.ValueAndName)
+    .thresholds(
+      new ThresholdsConfigBuilder().mode(ThresholdsMode.Absolute).steps([
+        { value: null, color: 'green' },
+        { value: 1, color: 'red' },
+      ]),
+    )
+    .mappings([
+      {
+        type: MappingType.ValueToText,
+        options: {
+          '0': { text: 'Equal split', color: 'green', index: 0 },
+          '1': { text: 'Mismatch', color: 'red', index: 1 },
+        },
+      },
+    ])
+    .withTarget(instantQuery('A', `experiment:factory_arm_split_mismatch:flag_14d{${ARM_SELECTOR}}`, '{{experiment}} mismatch'))
+    .withTarget(instantQuery('B', `experiment:factory_arm_split:chi_square_14d{${ARM_SELECTOR}}`, '{{experiment}} chi-square'))
+    .withOverride({
+      matcher: { id: 'byRegexp', options: '.* chi-square$' },
+      properties: [
+        { id: 'decimals', value: 2 },
+        { id: 'mappings', value: [] },
+        { id: 'color', value: { mode: 'fixed', fixedColor: 'text' } },
+      ],
+    });
+}
+
 function differencePanel(kind: 'one_shot' | 'autonomous', title: string, definition: string) {
-  const baseline = ', factory_experiment_arm=~"$baseline"';
+  const rule = `experiment_arm:factory_${kind}_success:ratio_14d`;
   return ratioTimeseries(
     title,
-    `Each arm's ${kind === 'one_shot' ? 'one-shot' : 'eventual autonomous'} success minus that of the baseline arm chosen in the baseline variable, over the 7 days before each point; the baseline itself is the 0 line. ${definition} ${RAW_NOTE} No interval is drawn for the difference: if the arms' intervals in the table overlap, the difference is not yet clear.`,
+    `Recording rule ${rule} of each arm minus that of the baseline arm chosen in the baseline variable, over the 14 days before each point; the baseline itself is the 0 line. ${definition} ${RULES_NOTE} No interval is drawn for the difference: if the arms' intervals in the table overlap, the difference is not yet clear. \`factory-telemetry experiment\` computes the difference with its interval and p-value.`,
     12,
   )
     .min(-1)
     .withTarget(
-      promQuery('A', `${successRatio(kind)} - on (factory_experiment_name) group_left () (${successRatio(kind, baseline)})`, '{{factory_experiment_arm}}'),
+      promQuery(
+        'A',
+        `${rule}{${ARM_SELECTOR}} - on (experiment) group_left () ${rule}{${ARM_SELECTOR}, arm=~"$baseline"}`,
+        '{{experiment}} {{arm}}',
+      ),
     );
 }
 
+function complexityTable(): TablePanelBuilder {
+  const rule = (name: string) => `experiment_arm_complexity:${name}{${COMPLEXITY_SELECTOR}}`;
+  const resolved = rule('factory_runs_resolved:increase_14d');
+  return mergedTable(
+    'Arms by complexity, trailing 14 days',
+    `One row per experiment arm and task complexity: recording rule experiment_arm_complexity:factory_runs_resolved:increase_14d (resolved runs), and one-shot and autonomous success computed in the query as experiment_arm_complexity:factory_runs_one_shot:increase_14d and experiment_arm_complexity:factory_runs_autonomous:increase_14d divided by the resolved runs (no value without resolved runs). A run recorded without factory.task.complexity has an empty complexity. An arm that got more complex tasks than another can look worse for that reason alone; compare arms within one complexity, or use the stratified (Cochran-Mantel-Haenszel) analysis of \`factory-telemetry experiment\`, which reads these counts. The slices are small, so no intervals are shown. ${RULES_NOTE} ${ONE_SHOT_RULE} ${AUTONOMOUS_RULE}`,
+    [
+      ['experiment', 'Experiment'],
+      ['arm', 'Arm'],
+      ['complexity', 'Complexity'],
+    ],
+    [
+      ['Resolved runs', resolved],
+      ['One-shot success', `${rule('factory_runs_one_shot:increase_14d')} / (${resolved} > 0)`],
+      ['Autonomous success', `${rule('factory_runs_autonomous:increase_14d')} / (${resolved} > 0)`],
+    ],
+  ).height(10);
+}
+
 export function buildExperimentsDashboard(): Dashboard {
-  const outcomes = 'factory_span_calls_total{span_name="factory.outcome"}';
+  const arms = 'experiment_arm:factory_runs_resolved:increase_14d';
   const builder = new DashboardBuilder('Factory experiments')
     .uid(EXPERIMENTS_DASHBOARD_UID)
-    .description('One-shot and autonomous success of each experiment arm with 95% Wilson intervals, sample sizes and sample ratio.')
+    .description('One-shot and autonomous success of each experiment arm over 14 days with 95% Wilson intervals, sample sizes, sample-ratio check and complexity.')
     .tags(['factory-telemetry'])
     .readonly()
     .tooltip(DashboardCursorSync.Crosshair)
     .time({ from: 'now-14d', to: 'now' })
     .refresh('5m')
     .timezone('browser')
-    .withVariable(labelVariable('experiment', 'factory_experiment_name', outcomes, 'factory.experiment.name of the runs, from the raw outcome span counter.'))
+    .withVariable(labelVariable('experiment', 'experiment', arms, 'factory.experiment.name of the runs, from the labels of the per-arm resolved-run recording rule.'))
     .withVariable(
       labelVariable(
         'baseline',
-        'factory_experiment_arm',
-        `factory_span_calls_total{span_name="factory.outcome", factory_experiment_name=~"$experiment"}`,
+        'arm',
+        `${arms}{${ARM_SELECTOR}}`,
         'The arm the difference panels subtract from every arm. Choose one arm of one experiment.',
       )
         .multi(false)
         .includeAll(false)
         .current({ selected: false, text: '', value: '' }),
     )
-    .withVariable(modelVariable())
-    .withVariable(complexityVariable());
+    .withVariable(
+      labelVariable(
+        'complexity',
+        'complexity',
+        `experiment_arm_complexity:factory_runs_resolved:increase_14d{${ARM_SELECTOR}}`,
+        'factory.task.complexity of the runs, limited to the selected experiments. Applies only to the table by complexity.',
+      ),
+    );
 
-  builder.withRow(new RowBuilder('Arms, trailing 7 days'));
+  builder.withRow(new RowBuilder('Arms, trailing 14 days'));
   builder.withPanel(armTable());
   builder.withPanel(notEnoughRunsStat());
   builder.withPanel(sampleRatioGauge());
+  builder.withPanel(sampleRatioMismatchStat());
 
   builder.withRow(new RowBuilder('Difference from the baseline arm'));
   builder.withPanel(differencePanel('one_shot', 'One-shot success, difference from baseline', ONE_SHOT_RULE));
   builder.withPanel(differencePanel('autonomous', 'Autonomous success, difference from baseline', AUTONOMOUS_RULE));
+
+  builder.withRow(new RowBuilder('Arms by complexity'));
+  builder.withPanel(complexityTable());
 
   return assignPanelIds(builder.build());
 }

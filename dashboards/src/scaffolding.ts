@@ -1,7 +1,8 @@
 /**
  * The "Factory scaffolding and attempt chains" dashboard: how much the retry loop
  * adds over the first attempt, how many attempts runs take, how often a retry fails
- * the same way as the attempt before it, and which failure classes CI reports.
+ * the same way as the attempt before it, which failure classes CI reports, and one-shot
+ * and autonomous success by team and repository.
  */
 import { AxisPlacement, BarGaugeDisplayMode, BigValueTextMode, StackingMode, StackingConfigBuilder } from '@grafana/grafana-foundation-sdk/common';
 import { PanelBuilder as BarGaugePanelBuilder } from '@grafana/grafana-foundation-sdk/bargauge';
@@ -154,6 +155,32 @@ function addRepeatedRow(builder: DashboardBuilder): void {
   );
 }
 
+/**
+ * One-shot and autonomous success by team or repository on the left axis, with the
+ * resolved runs behind them on the right axis.
+ */
+function addTeamRepositoryRow(builder: DashboardBuilder): void {
+  builder.withRow(new RowBuilder('Success by team and repository'));
+  for (const [level, variable, attribute] of [
+    ['team', 'team', 'factory.team'],
+    ['repository', 'repository', 'vcs.repository.name'],
+  ] as const) {
+    const selector = `{${variable}=~"$${variable}"}`;
+    const other = level === 'team' ? 'repository' : 'team';
+    builder.withPanel(
+      ratioTimeseries(
+        `One-shot and autonomous success by ${level}`,
+        `Recording rules ${level}:factory_one_shot_success:ratio_7d and ${level}:factory_autonomous_success:ratio_7d for each ${level} (${attribute}) selected in the ${variable} variable, with the resolved runs of each ${level}, ${level}:factory_runs_resolved:increase_7d, on the right axis. ${ONE_SHOT_RULE} ${AUTONOMOUS_RULE} The distance between the two lines of a ${level} is its retry gap. A ${level} without resolved runs in the window has no value. ${WINDOW_NOTE} The model and ${other} variables do not apply, because these rules have no model or ${other} label.`,
+        12,
+      )
+        .withTarget(promQuery('A', `${level}:factory_one_shot_success:ratio_7d${selector}`, `{{${level}}} one-shot`))
+        .withTarget(promQuery('B', `${level}:factory_autonomous_success:ratio_7d${selector}`, `{{${level}}} autonomous`))
+        .withTarget(promQuery('C', `${level}:factory_runs_resolved:increase_7d${selector}`, `{{${level}}} runs`))
+        .withOverride({ matcher: { id: 'byRegexp', options: '.* runs$' }, properties: sampleSizeOverride('runs') }),
+    );
+  }
+}
+
 function addFailureClassRow(builder: DashboardBuilder): void {
   builder.withRow(new RowBuilder('Failure classes'));
   const selector =
@@ -184,7 +211,7 @@ function addFailureClassRow(builder: DashboardBuilder): void {
 export function buildScaffoldingDashboard(): Dashboard {
   const builder = new DashboardBuilder('Factory scaffolding and attempt chains')
     .uid(SCAFFOLDING_DASHBOARD_UID)
-    .description('What the retry loop adds over the first attempt, attempts per run, repeated failures and failure classes of AI coding runs.')
+    .description('What the retry loop adds over the first attempt, attempts per run, success by team and repository, repeated failures and failure classes of AI coding runs.')
     .tags(['factory-telemetry'])
     .readonly()
     .tooltip(DashboardCursorSync.Crosshair)
@@ -193,19 +220,20 @@ export function buildScaffoldingDashboard(): Dashboard {
     .timezone('browser')
     .withVariable(modelVariable())
     .withVariable(
-      labelVariable('team', 'team', 'team_repository:factory_retries_verified:increase_7d', 'factory.team of the runs, from the labels of the verified-retry recording rule.'),
+      labelVariable('team', 'team', 'team_repository:factory_runs_resolved:increase_7d', 'factory.team of the runs, from the labels of the resolved-run recording rule.'),
     )
     .withVariable(
       labelVariable(
         'repository',
         'repository',
-        'team_repository:factory_retries_verified:increase_7d{team=~"$team"}',
+        'team_repository:factory_runs_resolved:increase_7d{team=~"$team"}',
         'vcs.repository.name of the runs, limited to the selected teams.',
       ),
     );
 
   addGapRow(builder);
   addAttemptsRow(builder);
+  addTeamRepositoryRow(builder);
   addRepeatedRow(builder);
   addFailureClassRow(builder);
 

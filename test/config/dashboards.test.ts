@@ -99,14 +99,6 @@ const RAW_METRIC_PANELS: Record<string, Record<string, string[]>> = {
     // No rule keeps the factory_failure_class label.
     'Failed verifications by failure class': ['factory_span_calls_total'],
   },
-  // No rule keeps the factory_experiment_name and factory_experiment_arm labels.
-  [EXPERIMENTS_DASHBOARD_UID]: {
-    'Arms, trailing 7 days': ['factory_span_calls_total'],
-    'Runs per arm': ['factory_span_calls_total'],
-    'Sample ratio: arm share of runs': ['factory_span_calls_total'],
-    'One-shot success, difference from baseline': ['factory_span_calls_total'],
-    'Autonomous success, difference from baseline': ['factory_span_calls_total'],
-  },
   // The collector's and the SDK's own counters, which no rule aggregates.
   [HEALTH_DASHBOARD_UID]: {
     'Spans received by the collector': ['otelcol_receiver_accepted_spans', 'otelcol_receiver_refused_spans', 'otelcol_receiver_failed_spans'],
@@ -131,9 +123,14 @@ const NAME_REGEX_PANELS: Record<string, string[]> = {
  * Variables that may read a raw metric, for the same reason, with the metric. Every
  * other variable reads a recording rule.
  */
-const RAW_VARIABLES: Record<string, string> = {
-  experiment: 'factory_span_calls_total',
-  baseline: 'factory_span_calls_total',
+const RAW_VARIABLES: Record<string, string> = {};
+
+/**
+ * Recording-rule labels that fill variables named otherwise. Every other variable
+ * reads the label of its own name.
+ */
+const RULE_LABEL_BY_VARIABLE: Record<string, string> = {
+  baseline: 'arm',
 };
 
 /** Labels of the raw span_metrics series that carry each template variable's value. */
@@ -149,12 +146,11 @@ const RAW_VARIABLE_LABELS: Record<string, string> = {
 /** Recording-rule prefixes (the aggregation level) that carry each variable's label. */
 const RULE_PREFIXES_BY_VARIABLE: Record<string, RegExp> = {
   model: /^model(_complexity)?:/,
-  complexity: /^model_complexity:/,
+  complexity: /^(model|experiment_arm)_complexity:/,
   team: /^team(_repository)?:/,
   repository: /^(team_)?repository:/,
-  // No recording rule has the experiment labels.
-  experiment: /^$/,
-  baseline: /^$/,
+  experiment: /^experiment(_arm(_complexity)?)?:/,
+  baseline: /^experiment_arm(_complexity)?:/,
 };
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -309,7 +305,7 @@ describe.each(BOARDS)('$file', (board) => {
 
       const parsed = labelValuesSelector(variable.query ?? '');
       const rawMetric = RAW_VARIABLES[variable.name];
-      const expectedLabel = rawMetric === undefined ? variable.name : RAW_VARIABLE_LABELS[variable.name];
+      const expectedLabel = rawMetric === undefined ? (RULE_LABEL_BY_VARIABLE[variable.name] ?? variable.name) : RAW_VARIABLE_LABELS[variable.name];
       expect(parsed?.label, `variable ${variable.name}: label_values(...) label`).toBe(expectedLabel);
 
       const analysis = analyzePromql(parsed?.selector ?? '');
@@ -327,7 +323,7 @@ describe.each(BOARDS)('$file', (board) => {
 
   it('shows ratios as percentages from 0 to 1', () => {
     for (const panel of panels) {
-      const ratioMetrics = metricsOf(panel).filter((metric) => metric.endsWith(':ratio_7d') && !metric.includes('_usd:'));
+      const ratioMetrics = metricsOf(panel).filter((metric) => /:ratio_(7|14)d$/.test(metric) && !metric.includes('_usd:'));
       if (ratioMetrics.length === 0) continue;
 
       if (panel.type === 'table') {
@@ -341,7 +337,9 @@ describe.each(BOARDS)('$file', (board) => {
       }
 
       expect(panel.fieldConfig?.defaults?.unit, `${panel.title}: unit`).toBe('percentunit');
-      expect(panel.fieldConfig?.defaults?.min, `${panel.title}: min`).toBe(0);
+      // A difference of two ratios runs from -1 to 1.
+      const isDifference = panel.title?.includes('difference') ?? false;
+      expect(panel.fieldConfig?.defaults?.min, `${panel.title}: min`).toBe(isDifference ? -1 : 0);
       expect(panel.fieldConfig?.defaults?.max, `${panel.title}: max`).toBe(1);
     }
   });
@@ -378,6 +376,68 @@ describe.each(BOARDS)('$file', (board) => {
         expect(target.exemplar, `${panel.title} ${target.refId}: exemplars`).toBe(true);
       }
     }
+  });
+});
+
+/**
+ * Recording rules that a given dashboard must show, beyond the overview's. Each rule
+ * here was added for a board, so a board that drops it loses what it was for.
+ */
+const RULES_BY_BOARD: Record<string, string[]> = {
+  [EXPERIMENTS_DASHBOARD_UID]: [
+    'experiment_arm:factory_runs_resolved:increase_14d',
+    'experiment_arm:factory_one_shot_success:ratio_14d',
+    'experiment_arm:factory_one_shot_success:wilson_lower95_14d',
+    'experiment_arm:factory_one_shot_success:wilson_upper95_14d',
+    'experiment_arm:factory_autonomous_success:ratio_14d',
+    'experiment_arm:factory_autonomous_success:wilson_lower95_14d',
+    'experiment_arm:factory_autonomous_success:wilson_upper95_14d',
+    'experiment_arm_complexity:factory_runs_resolved:increase_14d',
+    'experiment_arm_complexity:factory_runs_one_shot:increase_14d',
+    'experiment_arm_complexity:factory_runs_autonomous:increase_14d',
+    'experiment:factory_arm_split:chi_square_14d',
+    'experiment:factory_arm_split_mismatch:flag_14d',
+  ],
+  [DELIVERY_DASHBOARD_UID]: [
+    'author_kind_complexity:factory_cycle_time_seconds:p50_7d',
+    'author_kind_complexity_le:factory_cycle_time_seconds_bucket:increase_7d',
+  ],
+  [SCAFFOLDING_DASHBOARD_UID]: [
+    'team:factory_one_shot_success:ratio_7d',
+    'team:factory_autonomous_success:ratio_7d',
+    'repository:factory_one_shot_success:ratio_7d',
+    'repository:factory_autonomous_success:ratio_7d',
+  ],
+};
+
+describe.each(Object.entries(RULES_BY_BOARD))('dashboard %s rules', (uid, rules) => {
+  const board = BOARDS.find((entry) => entry.uid === uid)!;
+  const dashboard = JSON.parse(readFileSync(join(root, board.file), 'utf8')) as Dashboard;
+  const used = new Set(contentPanels(dashboard.panels ?? []).flatMap(metricsOf));
+
+  it.each(rules)('shows %s', (rule) => {
+    expect(rulesInFiles.has(rule), `${rule} is not defined in prometheus/rules/`).toBe(true);
+    expect(used.has(rule), `${board.file} does not show ${rule}`).toBe(true);
+  });
+});
+
+describe('dashboards/factory-experiments.json sample ratio mismatch', () => {
+  const board = BOARDS.find((entry) => entry.uid === EXPERIMENTS_DASHBOARD_UID)!;
+  const dashboard = JSON.parse(readFileSync(join(root, board.file), 'utf8')) as Dashboard;
+  const panel = contentPanels(dashboard.panels ?? []).find((entry) => entry.title === 'Sample ratio mismatch');
+
+  it('turns red at flag 1', () => {
+    const steps = (panel?.fieldConfig?.defaults as { thresholds?: { steps?: { value: number | null; color: string }[] } } | undefined)?.thresholds?.steps;
+
+    expect(steps).toEqual([
+      { value: null, color: 'green' },
+      { value: 1, color: 'red' },
+    ]);
+  });
+
+  it('names the equal split and --split', () => {
+    expect(panel?.description).toContain('equal split');
+    expect(panel?.description).toContain('factory-telemetry experiment --split');
   });
 });
 
