@@ -67,10 +67,12 @@ const TOKEN_RULES: readonly TokenRule[] = [
   // Azure storage and Service Bus connection strings, and SAS signatures.
   { kind: 'connection_string_key', pattern: /(?<=(?:AccountKey|SharedAccessKey)=|[?&]sig=)[A-Za-z0-9+/%=]{8,}/gi },
   { kind: 'slack_webhook', pattern: /hooks\.slack\.com\/services\/[A-Za-z0-9/]{8,}/g },
-  // Cookie headers carry session tokens; the whole value goes.
-  { kind: 'cookie', pattern: /(?<=(?:^|[\s"'])(?:Set-)?Cookie:[ \t]*)[^\r\n"']+/gim },
+  // Cookie headers carry session tokens; the whole value goes. The blanks in
+  // both lookbehinds are bounded: an unbounded run makes every start inside a
+  // long run of spaces scan back over all of it, which is quadratic.
+  { kind: 'cookie', pattern: /(?<=(?:^|[\s"'])(?:Set-)?Cookie:[ \t]{0,8})[^\r\n"']+/gim },
   // curl -u user:password and --user user:password.
-  { kind: 'basic_auth', pattern: /(?<=(?:^|\s)(?:-u|--user)[ \t]+["']?)[^\s"':]+:[^\s"']+/g },
+  { kind: 'basic_auth', pattern: /(?<=(?:^|\s)(?:-u|--user)[ \t]{1,8}["']?)[^\s"':]+:[^\s"']+/g },
 ];
 
 const PEM_BEGIN = /-----BEGIN [A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----/g;

@@ -29,6 +29,7 @@ const INPUTS: Record<string, () => string> = {
   'digits': () => repeatTo('7'),
   'blank lines': () => repeatTo('\n'),
   'spaces and tabs between lines': () => repeatTo(' \t\n'),
+  'one line of spaces': () => `x${' '.repeat(SIZE - 2)}y`,
   'path separators': () => repeatTo('a/'),
   'Windows separators': () => repeatTo('a\\'),
   'colon numbers': () => repeatTo(':1'),
