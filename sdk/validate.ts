@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { FAST_PARSERS } from './fast-parse.js';
 import type { Reporter } from './report.js';
 
 /**
@@ -20,6 +21,9 @@ export function validate<S extends z.ZodType>(
     else reporter.droppedCall(`${message} The call was dropped.`);
     return undefined;
   };
+
+  const fast = parseFast(schema, input);
+  if (fast !== undefined) return fast;
 
   const first = safeParse(schema, input);
   if (first === 'threw') {
@@ -48,6 +52,26 @@ export function validate<S extends z.ZodType>(
   const fields = [...removed].join(', ');
   reporter.droppedFields(removed.size, `${where}: ${problems.join('; ')}. Recorded without ${fields}.`);
   return second.data;
+}
+
+/** Returns whether `input` is valid for `schema`, without reporting anything. */
+export function isValid(schema: z.ZodType, input: unknown): boolean {
+  if (parseFast(schema, input) !== undefined) return true;
+  const result = safeParse(schema, input);
+  return result !== 'threw' && result.success;
+}
+
+// Runs the schema's hand-written parser, when it has one. Undefined means that
+// zod must decide, also when reading the input threw: zod then reads it again
+// and the report says so.
+function parseFast<S extends z.ZodType>(schema: S, input: unknown): z.output<S> | undefined {
+  const parse = FAST_PARSERS.get(schema);
+  if (parse === undefined) return undefined;
+  try {
+    return parse(input) as z.output<S> | undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 // zod reads the input's properties, so a throwing getter or proxy throws through
