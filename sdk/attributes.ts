@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto';
 import type { Attributes, AttributeValue } from '@opentelemetry/api';
+import { sha256Hex } from './sha256.js';
 
 /**
  * Turns free-form values into OpenTelemetry attributes. Nested plain objects
@@ -169,8 +169,4 @@ export function compareChanges(current: ChangeFingerprint, previous: ChangeFinge
   if (current.hash !== undefined && previous.hash !== undefined) same = current.hash === previous.hash;
   else if (overlap !== undefined) same = overlap === 1;
   return { same, overlap };
-}
-
-export function sha256Hex(text: string): string {
-  return createHash('sha256').update(text, 'utf8').digest('hex');
 }
