@@ -33,8 +33,8 @@ export interface OverheadOptions {
   warmupRounds: number;
   /**
    * Whether to skip the full garbage collections before each segment. Default:
-   * false. A full collection frees the hidden classes of the objects that died,
-   * and V8 then deoptimizes the compiled code that refers to them, on both sides.
+   * false. After each full collection V8 deoptimizes the compiled code that
+   * referred to objects it freed (`--trace-deopt`: "weak objects"), on both sides.
    */
   skipGarbageCollection?: boolean;
 }

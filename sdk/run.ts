@@ -76,6 +76,7 @@ export class Run {
   private readonly rootSpan: Span | undefined;
   private untrackRoot: (() => void) | undefined;
   private executionSpan: Span | undefined;
+  private executionContext: Context | undefined;
   private untrackExecution: (() => void) | undefined;
   private executionEnd = 0;
   private highestAttempt = 0;
@@ -106,7 +107,8 @@ export class Run {
     this.runId = runId;
     this.ids = ids;
     this.traceId = ids.traceId;
-    this.identity = { [sc.ATTR_FACTORY_RUN_ID]: runId, ...identity };
+    this.identity = { [sc.ATTR_FACTORY_RUN_ID]: runId };
+    for (const key of Object.keys(identity)) this.identity[key] = identity[key];
     this.identityKeys = Object.keys(this.identity);
     this.identityValues = this.identityKeys.map((key) => this.identity[key]!);
 
@@ -166,9 +168,9 @@ export class Run {
     }
     this.highestAttempt = Math.max(this.highestAttempt, number);
 
-    const execution = this.ensureExecutionSpan(value.startTime);
+    const executionContext = this.ensureExecutionSpan(value.startTime);
     const trigger = value.trigger ?? (number === 1 ? 'initial' : undefined);
-    const span = this.startSpan(sc.SPAN_ATTEMPT, trace.setSpan(this.parent, execution), value.startTime, {
+    const span = this.startSpan(sc.SPAN_ATTEMPT, executionContext, value.startTime, {
       [sc.ATTR_FACTORY_ATTEMPT_NUMBER]: number,
       [sc.ATTR_FACTORY_ATTEMPT_TRIGGER]: trigger,
       // The feedback this attempt received is the previous attempt's CI output.
@@ -395,8 +397,11 @@ export class Run {
   }
 
   private attemptCostTotal(): number | undefined {
-    const costs = [...this.attempts.values()].map((record) => record.costUsd).filter((cost) => cost !== undefined);
-    return costs.length === 0 ? undefined : costs.reduce((sum, cost) => sum + cost, 0);
+    let total: number | undefined;
+    for (const record of this.attempts.values()) {
+      if (record.costUsd !== undefined) total = (total ?? 0) + record.costUsd;
+    }
+    return total;
   }
 
   private startRootSpan(startTime: Date | undefined, attributes: Attributes): Span {
@@ -420,12 +425,14 @@ export class Run {
     return span;
   }
 
-  private ensureExecutionSpan(startTime: Date | undefined): Span {
-    if (this.executionSpan === undefined) {
+  // Starts the execution span on the first attempt and returns its context, the parent of every attempt span.
+  private ensureExecutionSpan(startTime: Date | undefined): Context {
+    if (this.executionSpan === undefined || this.executionContext === undefined) {
       this.executionSpan = this.startSpan(sc.SPAN_EXECUTION, this.parent, startTime, {});
       this.untrackExecution = this.services.trackOpen(this.executionSpan);
+      this.executionContext = trace.setSpan(this.parent, this.executionSpan);
     }
-    return this.executionSpan;
+    return this.executionContext;
   }
 
   private startSpan(name: string, parent: Context, startTime: Date | undefined, attributes: Attributes): Span {
