@@ -31,13 +31,17 @@ export function validate<S extends z.ZodType>(
   }
   if (first.success) return first.data;
 
-  const problems = first.error.issues.map((issue) => describeIssue(issue, input));
+  const issues = readIssues(first);
+  if (issues === undefined) {
+    return dropCall(`${where}: the input is invalid, and describing why threw (zod 4 cannot print a symbol key, for example).`);
+  }
+  const problems = issues.map((issue) => describeIssue(issue, input));
   const shape = objectShape(schema);
   if (shape === undefined || !isPlainObject(input)) return dropCall(`${where}: ${problems.join('; ')}.`);
 
   const corrected: Record<string, unknown> = { ...input };
   const removed = new Set<string>();
-  for (const issue of first.error.issues) {
+  for (const issue of issues) {
     const key = issue.path[0];
     const field = typeof key === 'string' ? shape[key] : undefined;
     if (typeof key !== 'string' || field === undefined || !field.safeParse(undefined).success) {
@@ -81,6 +85,16 @@ function safeParse<S extends z.ZodType>(schema: S, input: unknown): z.ZodSafePar
     return schema.safeParse(input) as z.ZodSafeParseResult<z.output<S>>;
   } catch {
     return 'threw';
+  }
+}
+
+// zod builds the issues' messages when `error` is first read, and that throws
+// for some inputs, such as a record with a symbol key.
+function readIssues(result: z.ZodSafeParseError<unknown>): readonly z.core.$ZodIssue[] | undefined {
+  try {
+    return result.error.issues;
+  } catch {
+    return undefined;
   }
 }
 
