@@ -66,8 +66,8 @@ export function isValid(schema: z.ZodType, input: unknown): boolean {
 }
 
 // Runs the schema's hand-written parser, when it has one. Undefined means that
-// zod must decide, also when reading the input threw: zod then reads it again
-// and the report says so.
+// zod must decide. That includes input whose reading threw, because zod then
+// reads it again and `validate` reports the throw.
 function parseFast<S extends z.ZodType>(schema: S, input: unknown): z.output<S> | undefined {
   const parse = FAST_PARSERS.get(schema);
   if (parse === undefined) return undefined;
