@@ -7,9 +7,12 @@
  * Both sides run in the same process, interleaved in rounds after warm-up
  * rounds, with a full garbage collection before each timed segment when node
  * runs with --expose-gc. Each round gives one ratio per variant; the result is
- * the median over the rounds, with the minimum and maximum.
+ * the median over the rounds, with the minimum and maximum. Each segment is
+ * timed twice: by the wall clock, and by the CPU time of this process
+ * (process.cpuUsage, user plus system, all threads), which leaves out the time
+ * that other processes on a busy machine take from it.
  *
- *   node --expose-gc dist/bench/overhead.js [--rounds 15] [--runs 2000] [--warmup 3]
+ *   node --expose-gc dist/bench/overhead.js [--rounds 15] [--runs 2000] [--warmup 3] [--skip-gc]
  */
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
@@ -28,18 +31,28 @@ export interface OverheadOptions {
   runsPerRound: number;
   /** Untimed rounds first, so that both sides run optimised code when timing starts. */
   warmupRounds: number;
+  /**
+   * Whether to skip the full garbage collections before each segment. Default:
+   * false. After each full collection V8 deoptimizes the compiled code that
+   * referred to objects it freed (`--trace-deopt`: "weak objects"), on both sides.
+   */
+  skipGarbageCollection?: boolean;
 }
 
 export interface VariantResult {
   variant: VerificationVariant;
-  /** SDK time / bare time, over the rounds. */
+  /** SDK time / bare time by the wall clock, over the rounds. */
   ratio: Summary;
+  /** SDK CPU time / bare CPU time, over the rounds. */
+  cpuRatio: Summary;
   /** Microseconds per run through the SDK, over the rounds. */
   sdkMicrosPerRun: Summary;
   /** Microseconds per run through the bare API, over the rounds. */
   bareMicrosPerRun: Summary;
-  /** The ratio of each round, in order. */
+  /** The wall-clock ratio of each round, in order. */
   roundRatios: number[];
+  /** The CPU time ratio of each round, in order. */
+  roundCpuRatios: number[];
 }
 
 export interface OverheadResult {
@@ -78,15 +91,15 @@ export function runOverheadBench(options: OverheadOptions): OverheadResult {
   ]);
 
   for (let round = 0; round < options.warmupRounds; round += 1) {
-    for (const segment of segments) timeSegment(bench, segment, options.runsPerRound);
+    for (const segment of segments) timeSegment(bench, segment, options);
   }
 
-  const millis = new Map<string, number[]>(segments.map((segment) => [key(segment), []]));
+  const times = new Map<string, SegmentTime[]>(segments.map((segment) => [key(segment), []]));
   for (let round = 0; round < options.rounds; round += 1) {
     // Every other round runs the segments in reverse order, so that no segment
     // always runs first or last in a round.
     const order = round % 2 === 0 ? segments : [...segments].reverse();
-    for (const segment of order) millis.get(key(segment))!.push(timeSegment(bench, segment, options.runsPerRound));
+    for (const segment of order) times.get(key(segment))!.push(timeSegment(bench, segment, options));
   }
 
   if (bench.problems.length > 0) {
@@ -96,15 +109,24 @@ export function runOverheadBench(options: OverheadOptions): OverheadResult {
   if (unrecorded > 0) throw new Error(`the provider did not record ${unrecorded} SDK spans, so the SDK side did less work than the bare side`);
 
   const variants = VARIANTS.map((variant): VariantResult => {
-    const sdk = millis.get(key({ side: 'sdk', variant }))!;
-    const bare = millis.get(key({ side: 'bare', variant }))!;
-    const roundRatios = sdk.map((time, round) => time / bare[round]!);
-    const perRun = (times: number[]) => summarize(times.map((time) => (time * 1000) / options.runsPerRound));
-    return { variant, ratio: summarize(roundRatios), sdkMicrosPerRun: perRun(sdk), bareMicrosPerRun: perRun(bare), roundRatios };
+    const sdk = times.get(key({ side: 'sdk', variant }))!;
+    const bare = times.get(key({ side: 'bare', variant }))!;
+    const roundRatios = sdk.map((time, round) => time.wallMillis / bare[round]!.wallMillis);
+    const roundCpuRatios = sdk.map((time, round) => time.cpuMillis / bare[round]!.cpuMillis);
+    const perRun = (segmentTimes: SegmentTime[]) => summarize(segmentTimes.map((time) => (time.wallMillis * 1000) / options.runsPerRound));
+    return {
+      variant,
+      ratio: summarize(roundRatios),
+      cpuRatio: summarize(roundCpuRatios),
+      sdkMicrosPerRun: perRun(sdk),
+      bareMicrosPerRun: perRun(bare),
+      roundRatios,
+      roundCpuRatios,
+    };
   });
   return {
     options,
-    collectedGarbage: canCollectGarbage(),
+    collectedGarbage: canCollectGarbage() && options.skipGarbageCollection !== true,
     ciOutputBytes: CI_OUTPUTS.map((output) => Buffer.byteLength(output)),
     variants,
   };
@@ -132,19 +154,29 @@ function setUp(): Bench {
   };
 }
 
-// Returns the time in milliseconds that `runs` runs of `segment` took.
-function timeSegment(bench: Bench, segment: Segment, runs: number): number {
-  collectGarbage();
+/** Milliseconds that one segment took. */
+interface SegmentTime {
+  wallMillis: number;
+  /** User plus system CPU time of the process, all threads. */
+  cpuMillis: number;
+}
+
+// Returns the time that `options.runsPerRound` runs of `segment` took.
+function timeSegment(bench: Bench, segment: Segment, options: OverheadOptions): SegmentTime {
+  const runs = options.runsPerRound;
+  if (options.skipGarbageCollection !== true) collectGarbage();
   const endedBefore = bench.processor.ended;
+  const startCpu = process.cpuUsage();
   const start = performance.now();
   for (let run = 0; run < runs; run += 1) segment.recordRun();
   const elapsed = performance.now() - start;
+  const cpu = process.cpuUsage(startCpu);
 
   const ended = bench.processor.ended - endedBefore;
   if (ended !== runs * SPANS_PER_RUN) {
     throw new Error(`${key(segment)}: ${runs} runs ended ${ended} spans, expected ${runs * SPANS_PER_RUN}`);
   }
-  return elapsed;
+  return { wallMillis: elapsed, cpuMillis: (cpu.user + cpu.system) / 1000 };
 }
 
 /**
@@ -199,12 +231,15 @@ export function formatOverhead(result: OverheadResult): string {
     variant.ratio.median.toFixed(2),
     variant.ratio.min.toFixed(2),
     variant.ratio.max.toFixed(2),
+    variant.cpuRatio.median.toFixed(2),
+    variant.cpuRatio.min.toFixed(2),
+    variant.cpuRatio.max.toFixed(2),
   ]);
   return [
     `Overhead: one run of ${SPANS_PER_RUN} spans, SDK time / bare OpenTelemetry time, ${rounds} rounds of ${runsPerRound} runs after ${warmupRounds} warm-up rounds`,
-    `CI output per verification: ${result.ciOutputBytes.join(', ')} bytes. GC before each segment: ${result.collectedGarbage ? 'yes' : 'no (run node with --expose-gc)'}`,
+    `CI output per verification: ${result.ciOutputBytes.join(', ')} bytes. GC before each segment: ${result.collectedGarbage ? 'yes' : 'no (--skip-gc, or node without --expose-gc)'}`,
     '',
-    formatTable(['variant', 'SDK µs/run', 'bare µs/run', 'ratio median', 'min', 'max'], rows),
+    formatTable(['variant', 'SDK µs/run', 'bare µs/run', 'ratio median', 'min', 'max', 'CPU ratio median', 'min', 'max'], rows),
   ].join('\n');
 }
 
@@ -219,9 +254,13 @@ export function overheadJson(result: OverheadResult): object {
       ratioMedian: round(variant.ratio.median, 3),
       ratioMin: round(variant.ratio.min, 3),
       ratioMax: round(variant.ratio.max, 3),
+      cpuRatioMedian: round(variant.cpuRatio.median, 3),
+      cpuRatioMin: round(variant.cpuRatio.min, 3),
+      cpuRatioMax: round(variant.cpuRatio.max, 3),
       sdkMicrosPerRunMedian: round(variant.sdkMicrosPerRun.median, 2),
       bareMicrosPerRunMedian: round(variant.bareMicrosPerRun.median, 2),
       roundRatios: variant.roundRatios.map((ratio) => round(ratio, 3)),
+      roundCpuRatios: variant.roundCpuRatios.map((ratio) => round(ratio, 3)),
     })),
   };
 }
@@ -232,12 +271,14 @@ if (isEntryPoint(import.meta.url)) {
       rounds: { type: 'string', default: '15' },
       runs: { type: 'string', default: '2000' },
       warmup: { type: 'string', default: '3' },
+      'skip-gc': { type: 'boolean', default: false },
     },
   });
   const options: OverheadOptions = {
     rounds: positiveInteger(values.rounds, '--rounds'),
     runsPerRound: positiveInteger(values.runs, '--runs'),
     warmupRounds: positiveInteger(values.warmup, '--warmup', true),
+    skipGarbageCollection: values['skip-gc'],
   };
   const result = runOverheadBench(options);
   console.log(formatOverhead(result));

@@ -29,7 +29,7 @@ export interface AttemptHost {
   reporter: Reporter;
   previous(number: number): AttemptRecord | undefined;
   /** Records the verification span and returns the attributes that belong on the attempt span. */
-  recordVerification(input: AttemptVerification & { attempt: number }, parent: Context): Attributes;
+  recordVerification(input: AttemptVerification, attempt: number, parent: Context): Attributes;
   /** Applies the attribute value length limit. */
   limit(attributes: Attributes): Attributes;
   onEnd(record: AttemptRecord, endMillis: number): void;
@@ -91,7 +91,7 @@ export class Attempt {
     if (!this.checkOpen('recordVerification')) return;
     const value = validate(attemptVerificationSchema, input, 'Attempt.recordVerification', this.host.reporter);
     if (value === undefined) return;
-    this.verificationAttributes = this.host.recordVerification({ ...value, attempt: this.number }, trace.setSpan(ROOT_CONTEXT, this.span));
+    this.verificationAttributes = this.host.recordVerification(value, this.number, trace.setSpan(ROOT_CONTEXT, this.span));
   }
 
   /** Ends the attempt, optionally with its usage and change. A second call is reported and ignored. */

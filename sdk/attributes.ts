@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto';
 import type { Attributes, AttributeValue } from '@opentelemetry/api';
+import { sha256Hex } from './sha256.js';
 
 /**
  * Turns free-form values into OpenTelemetry attributes. Nested plain objects
@@ -111,6 +111,21 @@ export function limitAttributeValues(attributes: Attributes, limit: number | und
 }
 
 /**
+ * Cuts string values, and strings inside arrays, of `attributes` itself to
+ * `limit` characters, like `limitAttributeValues`. For a new object that only
+ * the caller holds, since it saves a copy per span. Returns `attributes`.
+ */
+export function limitAttributeValuesInPlace(attributes: Attributes, limit: number | undefined): Attributes {
+  if (limit === undefined) return attributes;
+  for (const key of Object.keys(attributes)) {
+    const value = attributes[key];
+    if (typeof value === 'string') attributes[key] = value.slice(0, limit);
+    else if (Array.isArray(value)) attributes[key] = value.map((item) => (typeof item === 'string' ? item.slice(0, limit) : item)) as AttributeValue;
+  }
+  return attributes;
+}
+
+/**
  * Reads the attribute value length limit from OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT,
  * else OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT, as the OpenTelemetry SDK does. Returns
  * undefined (no limit) when neither is a positive integer.
@@ -154,8 +169,4 @@ export function compareChanges(current: ChangeFingerprint, previous: ChangeFinge
   if (current.hash !== undefined && previous.hash !== undefined) same = current.hash === previous.hash;
   else if (overlap !== undefined) same = overlap === 1;
   return { same, overlap };
-}
-
-export function sha256Hex(text: string): string {
-  return createHash('sha256').update(text, 'utf8').digest('hex');
 }

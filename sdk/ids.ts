@@ -1,4 +1,5 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
+import { sha256Hex } from './sha256.js';
 
 /**
  * Trace and span ids derived from a run id.
@@ -19,10 +20,10 @@ export interface RunIds {
 
 /** Computes the trace id and root span id of the run `runId`. */
 export function deriveRunIds(runId: string): RunIds {
-  const digest = createHash('sha256').update(DERIVATION_PREFIX + runId, 'utf8').digest();
+  const digest = sha256Hex(DERIVATION_PREFIX + runId);
   return {
-    traceId: nonZeroHex(digest.subarray(0, 16)),
-    rootSpanId: nonZeroHex(digest.subarray(16, 24)),
+    traceId: nonZeroHex(digest.slice(0, 32)),
+    rootSpanId: nonZeroHex(digest.slice(32, 48)),
   };
 }
 
@@ -33,7 +34,6 @@ export function newRunId(): string {
 
 // An all-zero id is invalid in OpenTelemetry. SHA-256 gives one with probability
 // 2^-64 or less, but the fallback keeps the function total.
-function nonZeroHex(bytes: Buffer): string {
-  const hex = bytes.toString('hex');
+function nonZeroHex(hex: string): string {
   return /^0+$/.test(hex) ? hex.slice(0, -1) + '1' : hex;
 }

@@ -5,12 +5,13 @@ import {
   TraceFlags,
   trace,
   type Attributes,
+  type AttributeValue,
   type Context,
   type Span,
   type Tracer,
 } from '@opentelemetry/api';
 import { Attempt, type AttemptHost, type AttemptRecord } from './attempt.js';
-import { limitAttributeValues } from './attributes.js';
+import { limitAttributeValues, limitAttributeValuesInPlace } from './attributes.js';
 import { withStagedIds } from './id-generator.js';
 import type { RunIds } from './ids.js';
 import { classifyOutcome } from './outcome.js';
@@ -68,10 +69,14 @@ export class Run {
   private readonly services: RunServices;
   private readonly ids: RunIds;
   private readonly identity: Attributes;
+  /** The keys and values of `identity`, in order, copied onto every span. */
+  private readonly identityKeys: readonly string[];
+  private readonly identityValues: readonly AttributeValue[];
   private readonly parent: Context;
   private readonly rootSpan: Span | undefined;
   private untrackRoot: (() => void) | undefined;
   private executionSpan: Span | undefined;
+  private executionContext: Context | undefined;
   private untrackExecution: (() => void) | undefined;
   private executionEnd = 0;
   private highestAttempt = 0;
@@ -87,6 +92,7 @@ export class Run {
   /** A run whose creation was rejected: its methods do nothing and report nothing. */
   private readonly inert: boolean;
   private rootStartMillis = 0;
+  private host: AttemptHost | undefined;
 
   /** @internal Use FactoryTelemetry.startRun or resumeRun. */
   constructor(
@@ -101,7 +107,10 @@ export class Run {
     this.runId = runId;
     this.ids = ids;
     this.traceId = ids.traceId;
-    this.identity = { [sc.ATTR_FACTORY_RUN_ID]: runId, ...identity };
+    this.identity = { [sc.ATTR_FACTORY_RUN_ID]: runId };
+    for (const key of Object.keys(identity)) this.identity[key] = identity[key];
+    this.identityKeys = Object.keys(this.identity);
+    this.identityValues = this.identityKeys.map((key) => this.identity[key]!);
 
     if (root.start && !this.inert) {
       this.rootStartMillis = root.startTime?.getTime() ?? Date.now();
@@ -159,9 +168,9 @@ export class Run {
     }
     this.highestAttempt = Math.max(this.highestAttempt, number);
 
-    const execution = this.ensureExecutionSpan(value.startTime);
+    const executionContext = this.ensureExecutionSpan(value.startTime);
     const trigger = value.trigger ?? (number === 1 ? 'initial' : undefined);
-    const span = this.startSpan(sc.SPAN_ATTEMPT, trace.setSpan(this.parent, execution), value.startTime, {
+    const span = this.startSpan(sc.SPAN_ATTEMPT, executionContext, value.startTime, {
       [sc.ATTR_FACTORY_ATTEMPT_NUMBER]: number,
       [sc.ATTR_FACTORY_ATTEMPT_TRIGGER]: trigger,
       // The feedback this attempt received is the previous attempt's CI output.
@@ -202,7 +211,7 @@ export class Run {
     if (this.inert) return;
     const value = validate(verificationSchema, input, 'recordVerification', this.services.reporter);
     if (value === undefined) return;
-    this.recordVerificationSpan(value, this.parent);
+    this.recordVerificationSpan(value, value.attempt, this.parent);
   }
 
   /**
@@ -346,51 +355,53 @@ export class Run {
   }
 
   // Records the verification span and returns the facts that also belong on its attempt's span.
-  private recordVerificationSpan(value: AttemptVerification & { attempt: number }, parent: Context): Attributes {
-    const previous = this.verifications.get(value.attempt - 1);
+  private recordVerificationSpan(value: AttemptVerification, attempt: number, parent: Context): Attributes {
+    const previous = this.verifications.get(attempt - 1);
     const facts = verificationFacts(
       value,
+      attempt,
       value.previousSignature !== undefined ? { failed: value.previousSignature !== null, signature: value.previousSignature ?? undefined } : previous,
       this.services.recordFailureMessages,
     );
 
     const result = { failed: facts.failed, passed: value.result === 'success', signature: facts.signature, failureClass: facts.failureClass };
-    this.verifications.set(value.attempt, result);
-    const record = this.attempts.get(value.attempt);
-    if (record !== undefined) record.verification = { ...result, feedbackSpecific: facts.feedbackSpecific };
+    this.verifications.set(attempt, result);
+    const record = this.attempts.get(attempt);
+    if (record !== undefined) {
+      record.verification = { failed: result.failed, passed: result.passed, signature: result.signature, feedbackSpecific: facts.feedbackSpecific };
+    }
 
     // Given only an end time, the verification span is a point at that time.
     const span = this.startSpan(sc.SPAN_VERIFICATION, parent, value.startTime ?? value.endTime, facts.attributes);
     if (facts.failed) span.setStatus({ code: SpanStatusCode.ERROR, message: `verification ${value.result}` });
     span.end(value.endTime ?? value.startTime);
 
-    // On an attempt span, factory.feedback.* describes the feedback the attempt
-    // received, not the output of its own verification.
-    const {
-      [sc.ATTR_FACTORY_ATTEMPT_NUMBER]: _number,
-      [sc.ATTR_CICD_PIPELINE_NAME]: _pipeline,
-      [sc.ATTR_FACTORY_FEEDBACK_SPECIFIC]: _specific,
-      [sc.ATTR_FACTORY_FEEDBACK_REASONS]: _reasons,
-      ...onAttempt
-    } = facts.attributes;
+    const onAttempt: Attributes = {};
+    for (const key of Object.keys(facts.attributes)) {
+      if (!VERIFICATION_SPAN_ONLY.has(key)) onAttempt[key] = facts.attributes[key];
+    }
     return onAttempt;
   }
 
+  // One host per run, since it only refers to the run.
   private attemptHost(): AttemptHost {
-    return {
+    return (this.host ??= {
       reporter: this.services.reporter,
       previous: (number) => this.attempts.get(number - 1),
-      recordVerification: (input, parent) => this.recordVerificationSpan(input, parent),
+      recordVerification: (input, attempt, parent) => this.recordVerificationSpan(input, attempt, parent),
       limit: (attributes) => this.limit(attributes),
       onEnd: (_record, endMillis) => {
         this.executionEnd = Math.max(this.executionEnd, endMillis);
       },
-    };
+    });
   }
 
   private attemptCostTotal(): number | undefined {
-    const costs = [...this.attempts.values()].map((record) => record.costUsd).filter((cost) => cost !== undefined);
-    return costs.length === 0 ? undefined : costs.reduce((sum, cost) => sum + cost, 0);
+    let total: number | undefined;
+    for (const record of this.attempts.values()) {
+      if (record.costUsd !== undefined) total = (total ?? 0) + record.costUsd;
+    }
+    return total;
   }
 
   private startRootSpan(startTime: Date | undefined, attributes: Attributes): Span {
@@ -399,7 +410,7 @@ export class Run {
       tracer.startSpan(
         sc.SPAN_RUN,
         // The run's own attributes come first, so that a span attribute count limit drops custom ones.
-        { kind: SpanKind.INTERNAL, startTime, attributes: this.limit({ ...this.identity, ...withoutKeys(attributes, this.identity) }) },
+        { kind: SpanKind.INTERNAL, startTime, attributes: this.startAttributes(withoutKeys(attributes, this.identity)) },
         ROOT_CONTEXT,
       ),
     );
@@ -414,22 +425,36 @@ export class Run {
     return span;
   }
 
-  private ensureExecutionSpan(startTime: Date | undefined): Span {
-    if (this.executionSpan === undefined) {
+  // Starts the execution span on the first attempt and returns its context, the parent of every attempt span.
+  private ensureExecutionSpan(startTime: Date | undefined): Context {
+    if (this.executionSpan === undefined || this.executionContext === undefined) {
       this.executionSpan = this.startSpan(sc.SPAN_EXECUTION, this.parent, startTime, {});
       this.untrackExecution = this.services.trackOpen(this.executionSpan);
+      this.executionContext = trace.setSpan(this.parent, this.executionSpan);
     }
-    return this.executionSpan;
+    return this.executionContext;
   }
 
   private startSpan(name: string, parent: Context, startTime: Date | undefined, attributes: Attributes): Span {
-    const span = this.services.tracer.startSpan(
-      name,
-      { kind: SpanKind.INTERNAL, startTime, attributes: this.limit({ ...this.identity, ...withoutUndefined(attributes) }) },
-      parent,
-    );
+    const span = this.services.tracer.startSpan(name, { kind: SpanKind.INTERNAL, startTime, attributes: this.startAttributes(attributes) }, parent);
     this.services.checkRecording(span, name, this.runId);
     return span;
+  }
+
+  // Builds a span's start attributes as one new object: the run's identity, then
+  // `attributes` without its undefined values. The tracer hands start attributes
+  // to the sampler before Span.setAttribute drops undefined values, so they are
+  // left out here. The object starts empty because, in Node.js 20, adding keys
+  // to a spread copy (`{ ...identity }`) made a new hidden class each time and
+  // took about ten times as long as adding them to `{}`.
+  private startAttributes(attributes: Attributes): Attributes {
+    const result: Attributes = {};
+    for (let index = 0; index < this.identityKeys.length; index += 1) result[this.identityKeys[index]!] = this.identityValues[index];
+    for (const key of Object.keys(attributes)) {
+      const value = attributes[key];
+      if (value !== undefined) result[key] = value;
+    }
+    return limitAttributeValuesInPlace(result, this.services.attributeValueLengthLimit);
   }
 
   private limit(attributes: Attributes): Attributes {
@@ -437,18 +462,19 @@ export class Run {
   }
 }
 
+// Verification attributes that stay off the attempt span. There, factory.feedback.*
+// describes the feedback the attempt received, not the output of its own verification.
+const VERIFICATION_SPAN_ONLY: ReadonlySet<string> = new Set([
+  sc.ATTR_FACTORY_ATTEMPT_NUMBER,
+  sc.ATTR_CICD_PIPELINE_NAME,
+  sc.ATTR_FACTORY_FEEDBACK_SPECIFIC,
+  sc.ATTR_FACTORY_FEEDBACK_REASONS,
+]);
+
 function withoutKeys(attributes: Attributes, exclude: Attributes): Attributes {
   const result: Attributes = {};
   for (const [key, value] of Object.entries(attributes)) {
     if (!(key in exclude)) result[key] = value;
-  }
-  return result;
-}
-
-function withoutUndefined(attributes: Attributes): Attributes {
-  const result: Attributes = {};
-  for (const [key, value] of Object.entries(attributes)) {
-    if (value !== undefined) result[key] = value;
   }
   return result;
 }

@@ -27,7 +27,7 @@ import { attributeValueLengthLimitFromEnv, flattenAttributes } from './attribute
 import { Run, type RunServices } from './run.js';
 import { resumedIdentitySchema, runIdSchema, runIdentitySchema, type ResumedIdentity, type RunIdentity } from './schema.js';
 import * as sc from './semconv.js';
-import { validate } from './validate.js';
+import { isValid, validate } from './validate.js';
 
 const TRACER_NAME = 'factory-telemetry';
 // OpenTelemetry keeps 128 attributes per span by default; this leaves room for
@@ -109,6 +109,7 @@ export class FactoryTelemetry {
   /** Root, execution and attempt spans not ended yet, ended at exit so that they are not lost. */
   private readonly openSpans = new Set<Span>();
   private interruptedSpans = 0;
+  private runServices: RunServices | undefined;
 
   constructor(input?: FactoryTelemetryOptions) {
     const { options, problem } = readOptions(input);
@@ -182,7 +183,7 @@ export class FactoryTelemetry {
     // An invalid run id is not optional data: recording under a new id would
     // split the run from the spans that other processes add under the old one.
     const givenRunId = readRunId(identity);
-    if (givenRunId !== undefined && !runIdSchema.safeParse(givenRunId).success) {
+    if (givenRunId !== undefined && !isValid(runIdSchema, givenRunId)) {
       validate(runIdSchema, givenRunId, 'startRun runId', this.reporter);
       return this.inertRun();
     }
@@ -252,8 +253,9 @@ export class FactoryTelemetry {
     }
   }
 
+  // One object for all runs, since it only refers to this instance.
   private services(): RunServices {
-    return {
+    return (this.runServices ??= {
       tracer: this.tracer,
       reporter: this.reporter,
       checkRecording: (span: Span, name: string, runId: string) => this.checkRecording(span, name, runId),
@@ -263,7 +265,7 @@ export class FactoryTelemetry {
         this.openSpans.add(span);
         return () => this.openSpans.delete(span);
       },
-    };
+    });
   }
 
   // Ends the spans of runs still open when the process exits, marked as

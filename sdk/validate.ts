@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { FAST_PARSERS } from './fast-parse.js';
 import type { Reporter } from './report.js';
 
 /**
@@ -21,19 +22,26 @@ export function validate<S extends z.ZodType>(
     return undefined;
   };
 
+  const fast = parseFast(schema, input);
+  if (fast !== undefined) return fast;
+
   const first = safeParse(schema, input);
   if (first === 'threw') {
     return dropCall(`${where}: reading the input threw (a throwing getter or proxy).`);
   }
   if (first.success) return first.data;
 
-  const problems = first.error.issues.map((issue) => describeIssue(issue, input));
+  const issues = readIssues(first);
+  if (issues === undefined) {
+    return dropCall(`${where}: the input is invalid, and describing why threw (zod 4 cannot print a symbol key, for example).`);
+  }
+  const problems = issues.map((issue) => describeIssue(issue, input));
   const shape = objectShape(schema);
   if (shape === undefined || !isPlainObject(input)) return dropCall(`${where}: ${problems.join('; ')}.`);
 
   const corrected: Record<string, unknown> = { ...input };
   const removed = new Set<string>();
-  for (const issue of first.error.issues) {
+  for (const issue of issues) {
     const key = issue.path[0];
     const field = typeof key === 'string' ? shape[key] : undefined;
     if (typeof key !== 'string' || field === undefined || !field.safeParse(undefined).success) {
@@ -50,6 +58,26 @@ export function validate<S extends z.ZodType>(
   return second.data;
 }
 
+/** Returns whether `input` is valid for `schema`, without reporting anything. */
+export function isValid(schema: z.ZodType, input: unknown): boolean {
+  if (parseFast(schema, input) !== undefined) return true;
+  const result = safeParse(schema, input);
+  return result !== 'threw' && result.success;
+}
+
+// Runs the schema's hand-written parser, when it has one. Undefined means that
+// zod must decide. That includes input whose reading threw, because zod then
+// reads it again and `validate` reports the throw.
+function parseFast<S extends z.ZodType>(schema: S, input: unknown): z.output<S> | undefined {
+  const parse = FAST_PARSERS.get(schema);
+  if (parse === undefined) return undefined;
+  try {
+    return parse(input) as z.output<S> | undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 // zod reads the input's properties, so a throwing getter or proxy throws through
 // safeParse; the SDK must not pass that on to the host.
 function safeParse<S extends z.ZodType>(schema: S, input: unknown): z.ZodSafeParseResult<z.output<S>> | 'threw' {
@@ -57,6 +85,16 @@ function safeParse<S extends z.ZodType>(schema: S, input: unknown): z.ZodSafePar
     return schema.safeParse(input) as z.ZodSafeParseResult<z.output<S>>;
   } catch {
     return 'threw';
+  }
+}
+
+// zod builds the issues' messages when `error` is first read, and that throws
+// for some inputs, such as a record with a symbol key.
+function readIssues(result: z.ZodSafeParseError<unknown>): readonly z.core.$ZodIssue[] | undefined {
+  try {
+    return result.error.issues;
+  } catch {
+    return undefined;
   }
 }
 

@@ -18,7 +18,6 @@ export interface VerificationFacts {
 }
 
 export interface VerificationInputs {
-  attempt: number;
   result: sc.CicdPipelineResult;
   failureClass?: sc.FailureClass;
   output?: string;
@@ -28,9 +27,10 @@ export interface VerificationInputs {
 }
 
 /**
- * Derives the attributes of a verification run from its result and, when given,
- * the raw CI output. The output itself is never returned; only its signature,
- * class and specificity, and with `recordMessage` one redacted line of it.
+ * Derives the attributes of a verification run of attempt number `attempt` from
+ * its result and, when given, the raw CI output. The output itself is never
+ * returned; only its signature, class and specificity, and with `recordMessage`
+ * one redacted line of it.
  *
  * `previous` is the previous attempt's verification, when known: `repeated` is
  * true when both failed with the same class and signature. It is left out when
@@ -39,13 +39,14 @@ export interface VerificationInputs {
  */
 export function verificationFacts(
   input: VerificationInputs,
+  attempt: number,
   previous: { failed: boolean; signature: string | undefined; failureClass?: string | undefined } | undefined,
   recordMessage: boolean,
 ): VerificationFacts {
   const failed = input.result !== 'success' && input.result !== 'skip';
   const output = input.output;
   const attributes: Attributes = {
-    [sc.ATTR_FACTORY_ATTEMPT_NUMBER]: input.attempt,
+    [sc.ATTR_FACTORY_ATTEMPT_NUMBER]: attempt,
     [sc.ATTR_CICD_PIPELINE_RESULT]: input.result,
   };
   if (input.pipelineName !== undefined) attributes[sc.ATTR_CICD_PIPELINE_NAME] = input.pipelineName;
@@ -82,7 +83,7 @@ export function verificationFacts(
   }
 
   const notTheAgents = (cls: string | undefined) => cls === 'infrastructure' || cls === 'timeout';
-  if (input.attempt > 1 && previous !== undefined && !notTheAgents(failureClass) && !notTheAgents(previous.failureClass)) {
+  if (attempt > 1 && previous !== undefined && !notTheAgents(failureClass) && !notTheAgents(previous.failureClass)) {
     const sameClass = previous.failureClass === undefined || previous.failureClass === failureClass;
     attributes[sc.ATTR_FACTORY_FAILURE_REPEATED] =
       failed && previous.failed && sameClass && signature !== undefined && signature.toLowerCase() === previous.signature?.toLowerCase();

@@ -19,6 +19,8 @@ export const MAX_LINE_CHARS = 2048;
 // starts at ESC and its classes are disjoint, so matching is linear.
 const ANSI_ESCAPE = /\x1b(?:\[[0-?]*[ -/]*[@-~]?|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[@-_])/g;
 const CONTROL_CHARS = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/g;
+// Finds a character that either pattern above needs, since ESC is one of the control characters.
+const ESCAPE_OR_CONTROL_CHAR = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/;
 
 // The time stamp that downloaded GitHub Actions and GitLab CI logs put before
 // every line, with GitLab's stream marker ("00O ", "01E+") after it.
@@ -40,13 +42,17 @@ export function scanLines(output: string): string[] {
     const newline = text.indexOf('\n');
     if (newline >= 0) text = text.slice(newline + 1);
   }
-  return text.split('\n').map(cleanLine);
+  // Most outputs contain no escape or control character, and then the two
+  // replacements per line that remove them would find nothing.
+  const hasControlChars = ESCAPE_OR_CONTROL_CHAR.test(text);
+  return text.split('\n').map((line) => cleanLine(line, hasControlChars));
 }
 
-function cleanLine(raw: string): string {
+function cleanLine(raw: string, hasControlChars: boolean): string {
   let line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
   const carriageReturn = line.lastIndexOf('\r');
   if (carriageReturn >= 0) line = line.slice(carriageReturn + 1);
-  line = line.replace(ANSI_ESCAPE, '').replace(CONTROL_CHARS, '').replace(LOG_TIMESTAMP_PREFIX, '');
+  if (hasControlChars) line = line.replace(ANSI_ESCAPE, '').replace(CONTROL_CHARS, '');
+  line = line.replace(LOG_TIMESTAMP_PREFIX, '');
   return line.length > MAX_LINE_CHARS ? line.slice(0, MAX_LINE_CHARS) : line;
 }

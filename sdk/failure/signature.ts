@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { sha256Hex } from '../sha256.js';
 import { normaliseLine } from './normalise.js';
 import { scanLines } from './scan.js';
 import { extractTestIds } from './test-ids.js';
@@ -82,10 +82,7 @@ function isErrorLine(line: string): boolean {
 }
 
 function hashLines(basis: SignatureBasis, lines: readonly string[]): string {
-  return createHash('sha256')
-    .update(`${SIGNATURE_VERSION}\n${basis}\n${lines.join('\n')}`)
-    .digest('hex')
-    .slice(0, 16);
+  return sha256Hex(`${SIGNATURE_VERSION}\n${basis}\n${lines.join('\n')}`).slice(0, 16);
 }
 
 const EMPTY_SIGNATURE = hashLines('empty', []);

@@ -30,15 +30,21 @@ export function mayMatch(candidate: GatedPattern, words: ReadonlySet<string>): b
 }
 
 const WORD = /[A-Za-z0-9_]+/g;
+const NON_ASCII = /[^\x00-\x7f]/;
 
 /**
- * @internal Returns the words of the lines in lower case. Each word is found in
- * the text as it is and then lowercased. Lowercasing the whole text first could
- * turn a non-ASCII character next to a word into an ASCII letter and so hide the
- * word: U+212A, the Kelvin sign, becomes "k".
+ * @internal Returns the words of the lines in lower case. In text with a
+ * non-ASCII character, each word is found in the text as it is and then
+ * lowercased. Lowercasing the whole text first could turn a non-ASCII character
+ * next to a word into an ASCII letter and so hide the word: U+212A, the Kelvin
+ * sign, becomes "k". In ASCII text, lowercasing changes only A-Z, which are word
+ * characters either way, so the whole text is lowercased at once.
  */
 export function wordsOf(lines: readonly string[]): Set<string> {
+  const text = lines.join('\n');
+  if (!NON_ASCII.test(text)) return new Set(text.toLowerCase().match(WORD));
+
   const words = new Set<string>();
-  for (const match of lines.join('\n').matchAll(WORD)) words.add(match[0].toLowerCase());
+  for (const match of text.matchAll(WORD)) words.add(match[0].toLowerCase());
   return words;
 }

@@ -12,8 +12,10 @@ describe('benchmarks', () => {
     expect(result.variants.map((variant) => variant.variant)).toEqual(['output', 'signature']);
     for (const variant of result.variants) {
       expect(variant.roundRatios).toHaveLength(2);
+      expect(variant.roundCpuRatios).toHaveLength(2);
       expect(variant.ratio.median).toBeGreaterThan(0);
       expect(Number.isFinite(variant.ratio.max)).toBe(true);
+      expect(variant.cpuRatio.median).toBeGreaterThan(0);
     }
   });
 
