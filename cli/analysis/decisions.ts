@@ -49,7 +49,8 @@ export async function runExperiment(source: CountSource, options: ExperimentOpti
     const split = options.split;
     const unplanned = arms.filter((arm) => split[arm.arm] === undefined).map((arm) => arm.arm);
     if (unplanned.length > 0) {
-      throw new UsageError(`--split has no weight for arm ${unplanned.join(', ')}; give every arm of ${options.name}, e.g. --split ${arms.map((arm) => `${arm.arm}=1`).join(',')}`);
+      const example = arms.map((arm) => `${arm.arm}=1`).join(',');
+      throw new UsageError(`invalid --split: it has no weight for arm ${unplanned.join(', ')}; give every arm of ${options.name}, e.g. --split ${example}`);
     }
     // A planned arm without runs stays in the analysis: an empty arm is a finding.
     const missing = Object.keys(split).filter((name) => !arms.some((arm) => arm.arm === name));

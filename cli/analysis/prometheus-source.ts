@@ -156,7 +156,9 @@ export class PrometheusSource implements CountSource {
         });
       }
     }
-    return result.sort((a, b) => a.kind.localeCompare(b.kind) || a.name.localeCompare(b.name));
+    // Teams first, then repositories, each by name, as the file source orders them.
+    const kindOrder = (kind: string) => (kind === 'team' ? 0 : 1);
+    return result.sort((a, b) => kindOrder(a.kind) - kindOrder(b.kind) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
 
   private async factorySlice(): Promise<SliceCounts> {
