@@ -76,7 +76,9 @@ export async function runEmbeddedDemo(options: EmbeddedDemoOptions): Promise<num
   }
 
   const runs = await readFileRuns(file);
-  const source = new FileSource(runs, fileWindow(runs, undefined, undefined));
+  // The window ends where the simulated range ends: the reviews and deployments
+  // of the last runs end later, and a tail of only slow runs would skew the last week.
+  const source = new FileSource(runs, fileWindow(runs, undefined, options.end));
   const report = await buildReport(source, 'team');
   process.stdout.write(`\n${formatReport(report)}\n`);
   process.stdout.write(`${formatExperiment(await runExperiment(source, { name: DEMO_EXPERIMENT, split: undefined, control: undefined, targetEffect: undefined, metric: 'one_shot' }))}\n`);

@@ -112,8 +112,11 @@ export function fileWindow(file: FileRuns, lengthNanos: bigint | undefined, end:
   const endText = end === undefined ? `the latest span end in the file, ${isoOf(endNanos)}` : isoOf(endNanos);
   return {
     window,
-    weeks: Number(length) / Number(NANOS_PER_WEEK),
-    description: `${formatLength(length)} ending at ${endText}`,
+    weeks: Math.max(Number(length) / Number(NANOS_PER_WEEK), 1 / 7),
+    description:
+      lengthNanos === undefined
+        ? `from the first span end in the file, ${isoOf(window.startUnixNano + 1n)}, to ${endText} (no --window given)`
+        : `${formatLength(length)} ending at ${endText}`,
     wholeFile: false,
   };
 }
