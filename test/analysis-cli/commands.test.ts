@@ -1,8 +1,9 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { wilsonInterval } from '../../analysis/stats/index.js';
+import { readFileRuns } from '../../cli/analysis/file-runs.js';
 import { runAnalysisCommand } from '../../cli/commands/analysis.js';
 import { captureOutput } from '../cli/capture-output.js';
 import { baseFactory, EXPERIMENT, writeRuns } from './fixture.js';
@@ -223,5 +224,38 @@ describe('shared flags', () => {
     const { code, stdout } = await run('loops', ['--help']);
     expect(code).toBe(0);
     expect(stdout).toContain('Exit codes: 0 answered');
+  });
+});
+
+describe('report --html', () => {
+  it('writes the page from the file', async () => {
+    const out = join(dir, 'html', 'report.html');
+    const { code, stderr } = await run('report', ['--file', small, '--html', out]);
+    expect(code).toBe(0);
+    expect(stderr).toContain(`wrote the HTML report to ${out}`);
+    const page = readFileSync(out, 'utf8');
+    expect(page).toContain('<h2>Experiment spec-context</h2>');
+    expect(page).toContain('<td>One-shot success</td><td class="number">55.0%</td>');
+  });
+});
+
+describe('progress display', () => {
+  function stream(isTTY: boolean) {
+    const writes: string[] = [];
+    return { writes, stream: { isTTY, write: (chunk: string) => writes.push(chunk) } as unknown as NodeJS.WriteStream };
+  }
+
+  it('shows the share read on a terminal', async () => {
+    const terminal = stream(true);
+    const file = await readFileRuns(small, terminal.stream);
+    expect(file.runs).toHaveLength(20);
+    expect(terminal.writes[0]).toMatch(/^\rreading .*small\.jsonl: \d+% of \d+\.\d MB$/);
+    expect(terminal.writes.at(-1)).toBe('\r\x1b[K');
+  });
+
+  it('stays silent elsewhere', async () => {
+    const pipe = stream(false);
+    await readFileRuns(small, pipe.stream);
+    expect(pipe.writes).toEqual([]);
   });
 });
