@@ -13,7 +13,7 @@ import { UsageError } from './options.js';
 import type { CountSource } from './source.js';
 
 /**
- * The commands that answer a decision: `experiment`, `compare` and `loops`.
+ * The commands that return a decision: `experiment`, `compare` and `loops`.
  * Each reads counts from a CountSource, passes them to analysis/decisions and
  * keeps the answer whole for `--json`.
  */

@@ -15,10 +15,10 @@ import { htmlReportData } from './html-data.js';
 import { buildReport, formatReport } from './report.js';
 
 /**
- * The demo without servers: the four scenarios of scenarios/ are simulated
- * through the SDK into one OTLP JSON lines file, as three processes of a real
- * factory would write them (harness, webhook handler, deploy job), and the
- * analysis engine reads the file back.
+ * The demo without servers. It simulates the four scenarios of scenarios/
+ * through the SDK into one OTLP JSON lines file, with one FactoryTelemetry per
+ * role of a real factory (harness, webhook handler, deploy job). The analysis
+ * engine then reads the file back.
  */
 
 /** The scenario files the demo simulates, in scenarios/. */
@@ -33,7 +33,7 @@ export interface EmbeddedDemoOptions {
   end: Date;
   /** Simulated weeks of every scenario; default each scenario's own. */
   weeks?: number;
-  /** Why this path ran, printed first. */
+  /** The reason for taking this path, printed first. */
   reason: string;
 }
 
@@ -97,8 +97,8 @@ export async function runEmbeddedDemo(options: EmbeddedDemoOptions): Promise<num
 const execFileAsync = promisify(execFile);
 
 /**
- * Whether the local stack can run here: both binaries are already in the
- * cache, or Go is on the PATH to build them. Returns the reason when it cannot.
+ * Checks whether the local stack can run here: both binaries are in the cache,
+ * or Go is on the PATH to build them. Returns the reason when it cannot.
  */
 export async function localStackAvailability(env: NodeJS.ProcessEnv = process.env): Promise<{ available: true } | { available: false; reason: string }> {
   const root = findRepoRoot();

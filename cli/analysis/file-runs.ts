@@ -78,7 +78,7 @@ export async function readFileRuns(path: string, progress: NodeJS.WriteStream = 
   return { path, runs: [...runs.values()], spans, skipped, firstProblems, firstEndUnixNano: firstEnd, lastEndUnixNano: lastEnd };
 }
 
-/** A window with the sentence that says how it was chosen. */
+/** A window, with a sentence on how it was chosen. */
 export interface ResolvedWindow {
   window: TimeWindow;
   /** Length in weeks, to turn counts into a weekly rate. */

@@ -158,7 +158,8 @@ export class PrometheusSource implements CountSource {
     }
     // Teams first, then repositories, each by name, as the file source orders them.
     const kindOrder = (kind: string) => (kind === 'team' ? 0 : 1);
-    return result.sort((a, b) => kindOrder(a.kind) - kindOrder(b.kind) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    const byName = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+    return result.sort((a, b) => kindOrder(a.kind) - kindOrder(b.kind) || byName(a.name, b.name));
   }
 
   private async factorySlice(): Promise<SliceCounts> {
