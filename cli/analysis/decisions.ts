@@ -44,7 +44,10 @@ export async function runExperiment(source: CountSource, options: ExperimentOpti
     );
   }
 
-  let arms = found.map(consistent);
+  let arms = found.map((arm) => ({
+    ...consistent(arm),
+    byComplexity: Object.fromEntries(Object.entries(arm.byComplexity ?? {}).map(([complexity, counts]) => [complexity, consistent(counts)])),
+  }));
   if (options.split !== undefined) {
     const split = options.split;
     const unplanned = arms.filter((arm) => split[arm.arm] === undefined).map((arm) => arm.arm);

@@ -143,7 +143,10 @@ export async function runDemoCommand(argv: string[]): Promise<number> {
       return runEmbeddedDemo({ dir: '.demo', seed: seedArgs.seed, end: new Date(), reason: availability.reason });
     }
   }
-  if (!argv.includes('--help')) process.stderr.write('demo path: local stack (collector and Prometheus); npm run demo -- --embedded runs without servers\n');
+  if (!argv.includes('--help')) {
+    const path = argv.includes('--no-stack') ? 'the collector and Prometheus that OTEL_EXPORTER_OTLP_ENDPOINT and PROMETHEUS_URL name' : 'local stack (collector and Prometheus)';
+    process.stderr.write(`demo path: ${path}; npm run demo -- --embedded runs without servers\n`);
+  }
 
   const args = parseDemoArgs(argv);
   if (args === 'help') {
