@@ -16,7 +16,9 @@ export async function htmlReportData(source: FileSource, report: ReportAnswer, w
     { name: 'One-shot success', kind: 'ratio', value: factory.oneShot.rate ?? undefined, lower: factory.oneShot.lower, upper: factory.oneShot.upper, runs: factory.resolved },
     { name: 'Eventual autonomous success', kind: 'ratio', value: factory.autonomous.rate ?? undefined, lower: factory.autonomous.lower, upper: factory.autonomous.upper, runs: factory.resolved },
     { name: 'Cycle time p50', kind: 'duration', value: factory.cycleTime?.p50?.value, lower: factory.cycleTime?.p50?.lower, upper: factory.cycleTime?.p50?.upper, runs: factory.cycleTime?.count ?? 0 },
+    { name: 'Cycle time p90', kind: 'duration', value: factory.cycleTime?.p90?.value, lower: factory.cycleTime?.p90?.lower, upper: factory.cycleTime?.p90?.upper, runs: factory.cycleTime?.count ?? 0 },
     { name: 'MLTC p50', kind: 'duration', value: factory.mltc?.p50?.value, lower: factory.mltc?.p50?.lower, upper: factory.mltc?.p50?.upper, runs: factory.mltc?.count ?? 0 },
+    { name: 'MLTC p90', kind: 'duration', value: factory.mltc?.p90?.value, lower: factory.mltc?.p90?.lower, upper: factory.mltc?.p90?.upper, runs: factory.mltc?.count ?? 0 },
   ];
 
   const experiments: HtmlReportData['experiments'] = [];
