@@ -97,6 +97,8 @@ export class PrometheusSource implements CountSource {
       arm.byComplexity![complexity] = counts;
       arms.set(armName, arm);
     }
+    // NOTE: the rate assumes the experiment ran the whole 14 days. One that started
+    // later gets a lower weekly rate, and so more weeks to its target effect, than it has.
     return { arms: [...arms.values()].sort((a, b) => a.arm.localeCompare(b.arm)), weeks: 2, windowDescription: this.windowDescription.replace(/7 days \(14 for experiments\)/, '14 days') };
   }
 
