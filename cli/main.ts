@@ -11,6 +11,11 @@ Commands:
   import swebench <csv>  record SWE-bench leaderboard results as runs
   simulate <scenario>    simulate an AI coding factory from a scenario file
   bridge                 receive GitHub webhooks and CI and deploy events and record them as run stages
+  report                 the funnel and the four metrics with 95% intervals, per slice
+  experiment <name>      an experiment's arms, differences, power and verdict
+  compare                models compared within each complexity, with a routing rule where supported
+  loops                  whether retries learn, per team and repository
+  cases                  a seeded sample of runs with trace links and attempt chains
 
 Run a command with --help for its options.
 `;
@@ -37,6 +42,14 @@ async function main(argv: string[]): Promise<number> {
     case 'bridge': {
       const { runBridgeCommand } = await import('./commands/bridge.js');
       return runBridgeCommand(rest);
+    }
+    case 'report':
+    case 'experiment':
+    case 'compare':
+    case 'loops':
+    case 'cases': {
+      const { runAnalysisCommand } = await import('./commands/analysis.js');
+      return runAnalysisCommand(command, rest);
     }
     case '--help':
     case '-h':

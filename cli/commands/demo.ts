@@ -1,16 +1,25 @@
 import { parseArgs } from 'node:util';
 import { otlpHttpMetricsTargetFromEnv, otlpHttpTargetFromEnv, type OtlpHttpTarget } from '../../sdk/export/index.js';
 import { FactoryTelemetry } from '../../sdk/index.js';
+import { localStackAvailability, runEmbeddedDemo } from '../analysis/embedded-demo.js';
 import { simulateSmallFactory, type SimulatedRun } from '../demo/small-factory.js';
 import { queryInstant, queryScalar, waitUntil } from '../prometheus.js';
 import { getStackStatus, startStack, stopStack } from '../stack/index.js';
 import { reportTelemetryStats } from '../telemetry-stats.js';
 
-const USAGE = `Usage: factory-telemetry demo [--runs N] [--seed N] [--no-stack]
+const USAGE = `Usage: factory-telemetry demo [--embedded | --stack] [--runs N] [--seed N] [--no-stack]
 
-Records a small simulated AI coding factory through the SDK, waits for the
-collector and Prometheus to compute the four metrics, and prints them beside the
-exact figures of the simulated runs.
+Stack path: records a small simulated AI coding factory through the SDK, waits
+for the collector and Prometheus to compute the four metrics, and prints them
+beside the exact figures of the simulated runs.
+
+Embedded path (no servers): simulates the four scenarios of scenarios/ into
+.demo/factory.jsonl through the SDK's file sink, prints the report, the
+experiment and the model comparison, and writes .demo/report.html. It runs when
+neither Go nor the cached collector and Prometheus binaries are available.
+
+  --embedded   take the embedded path even where the local stack could run
+  --stack      take the stack path; fails where Go and the binaries are missing
 
   --runs N     runs to simulate, an integer from 1 to 100000 (default 300)
   --seed N     random seed, an integer; the same seed gives the same runs (default 1)
@@ -115,6 +124,30 @@ function isHttpUrl(text: string): boolean {
 
 /** Runs `factory-telemetry demo`; returns the exit code. */
 export async function runDemoCommand(argv: string[]): Promise<number> {
+  // The embedded path: chosen here, before anything of the stack path runs.
+  const embedded = argv.includes('--embedded');
+  const forceStack = argv.includes('--stack');
+  argv = argv.filter((arg) => arg !== '--embedded' && arg !== '--stack');
+  if (embedded && forceStack) {
+    process.stderr.write(`give either --embedded or --stack, not both\n\n${USAGE}\n`);
+    return 2;
+  }
+  if (!argv.includes('--help') && !argv.includes('--no-stack') && !forceStack) {
+    const availability = embedded ? { available: false as const, reason: '--embedded given' } : await localStackAvailability();
+    if (!availability.available) {
+      const seedArgs = parseDemoArgs(argv);
+      if (seedArgs === 'help' || 'error' in seedArgs) {
+        process.stderr.write(`${seedArgs === 'help' ? '' : seedArgs.error}\n\n${USAGE}\n`);
+        return 2;
+      }
+      return runEmbeddedDemo({ dir: '.demo', seed: seedArgs.seed, end: new Date(), reason: availability.reason });
+    }
+  }
+  if (!argv.includes('--help')) {
+    const path = argv.includes('--no-stack') ? 'the collector and Prometheus that OTEL_EXPORTER_OTLP_ENDPOINT and PROMETHEUS_URL name' : 'local stack (collector and Prometheus)';
+    process.stderr.write(`demo path: ${path}; npm run demo -- --embedded runs without servers\n`);
+  }
+
   const args = parseDemoArgs(argv);
   if (args === 'help') {
     process.stdout.write(`${USAGE}\n`);
