@@ -1,11 +1,12 @@
 import { isFactoryChange, isMergedReview, isProductionDeployment } from './metrics.js';
 import { ATTEMPT_BUCKETS, cumulativeBuckets, DURATION_BUCKETS_SECONDS, histogramQuantile, type HistogramBucket } from './quantiles.js';
 import type { OutcomeStage, Run, SpanLabels } from './runs.js';
-import { inWindow, type TimeWindow } from './window.js';
+import { inWindow, SEVEN_DAYS_NANOS, windowEndingAt, type TimeWindow } from './window.js';
 
 /**
- * Every recording rule of prometheus/rules/factory-metrics.rules.yml and the
- * helper rules of factory-alerts.rules.yml, evaluated exactly from runs: the
+ * Every recording rule of prometheus/rules/factory-metrics.rules.yml and
+ * factory-experiments.rules.yml, and the helper rules of factory-alerts.rules.yml,
+ * evaluated exactly from runs: the
  * samples Prometheus would hold for the same spans, with the same names, labels,
  * 0-filling and absences. Comparing them with Prometheus checks the whole
  * pipeline (SDK, collector connectors, recording rules).
@@ -25,7 +26,9 @@ export interface RuleSample {
 }
 
 /** Evaluates every recording rule over the spans of `runs` that ended in `window`. */
-export function evaluateRecordingRules(runs: Iterable<Run>, window: TimeWindow): RuleSample[] {
+export function evaluateRecordingRules(runIterable: Iterable<Run>, window: TimeWindow): RuleSample[] {
+  // Read twice (7-day and 14-day windows), and an iterator can be read only once.
+  const runs = Array.isArray(runIterable) ? (runIterable as Run[]) : [...runIterable];
   const spans = spansInWindow(runs, window);
   const samples: RuleSample[] = [];
   const emit = (rule: string, counter: Counter) => {
@@ -155,7 +158,112 @@ export function evaluateRecordingRules(runs: Iterable<Run>, window: TimeWindow):
   emit('context_complete:factory_runs_one_shot:increase_7d', contextOneShot);
   emit('context_complete:factory_one_shot_success:ratio_7d', contextOneShot.dividedBy(contextResolved));
 
+  evaluateExperimentRules(runs, window, emit);
+  evaluateTeamRepositoryRules(spans.outcomes, emit);
   return samples;
+}
+
+// z for a two-sided 95% interval, as prometheus/rules/factory-experiments.rules.yml writes it.
+const Z95 = 1.9599639845400536;
+
+// chi-square critical values at p = 0.001 for 1 to 5 degrees of freedom (2 to 6
+// arms), the thresholds of experiment:factory_arm_split_mismatch:flag_14d.
+const SPLIT_THRESHOLDS: Readonly<Record<number, number>> = {
+  2: 10.827566170662729,
+  3: 13.815510557964272,
+  4: 16.266236196238129,
+  5: 18.466826952903169,
+  6: 20.515005652432876,
+};
+
+/**
+ * The rules of factory-experiments.rules.yml' experiment group: per experiment,
+ * arm and complexity over the 14 days that end where `window` ends.
+ */
+function evaluateExperimentRules(runs: Iterable<Run>, window: TimeWindow, emit: (rule: string, counter: Counter) => void): void {
+  const window14 = windowEndingAt(window.endUnixNano, 2n * SEVEN_DAYS_NANOS);
+  const outcomes: OutcomeStage[] = [];
+  for (const run of runs) {
+    for (const outcome of run.outcomes) {
+      if (outcome.labels.experiment !== '' && outcome.labels.arm !== '' && inWindow(window14, outcome.endTimeUnixNano)) outcomes.push(outcome);
+    }
+  }
+
+  const byArmComplexity = (o: OutcomeStage) => ({ experiment: o.labels.experiment, arm: o.labels.arm, complexity: o.labels.complexity });
+  const byArm = (o: OutcomeStage) => ({ experiment: o.labels.experiment, arm: o.labels.arm });
+  for (const [prefix, keyOf] of [['experiment_arm_complexity:factory_', byArmComplexity], ['experiment_arm:factory_', byArm]] as const) {
+    const resolved = Counter.of(outcomes, keyOf);
+    const oneShot = Counter.of(outcomes.filter((o) => o.oneShot === true), keyOf).filledFrom(resolved);
+    const autonomous = Counter.of(outcomes.filter((o) => o.autonomous === true), keyOf).filledFrom(resolved);
+    emit(`${prefix}runs_resolved:increase_14d`, resolved);
+    emit(`${prefix}runs_one_shot:increase_14d`, oneShot);
+    emit(`${prefix}runs_autonomous:increase_14d`, autonomous);
+    if (prefix === 'experiment_arm_complexity:factory_') continue;
+
+    emit('experiment_arm:factory_one_shot_success:ratio_14d', oneShot.dividedBy(resolved));
+    emit('experiment_arm:factory_autonomous_success:ratio_14d', autonomous.dividedBy(resolved));
+    for (const [kind, successes] of [['one_shot', oneShot], ['autonomous', autonomous]] as const) {
+      emit(`experiment_arm:factory_${kind}_success:wilson_lower95_14d`, successes.combinedWith(resolved, (x, n) => wilsonBound(x, n, -1)));
+      emit(`experiment_arm:factory_${kind}_success:wilson_upper95_14d`, successes.combinedWith(resolved, (x, n) => wilsonBound(x, n, 1)));
+    }
+
+    // Sample-ratio check against an equal split of the arms present.
+    const byExperiment = (entry: { labels: Record<string, string> }) => ({ experiment: entry.labels.experiment ?? '' });
+    const arms = resolved.entries();
+    const total = Counter.of(arms, byExperiment, (entry) => entry.value);
+    const armCount = Counter.of(arms, byExperiment);
+    emit('experiment:factory_runs_resolved:increase_14d', total);
+    emit('experiment:factory_experiment_arms:count_14d', armCount);
+    const chiSquare = new Counter();
+    for (const { labels, value } of arms) {
+      const experiment = byExperiment({ labels });
+      const k = armCount.get(experiment)!;
+      const expected = total.get(experiment)! / k;
+      if (k >= 2 && expected > 0) chiSquare.add(experiment, (value - expected) ** 2 / expected);
+    }
+    emit('experiment:factory_arm_split:chi_square_14d', chiSquare);
+    const flag = new Counter();
+    for (const { labels, value } of chiSquare.entries()) {
+      const threshold = SPLIT_THRESHOLDS[armCount.get({ experiment: labels.experiment ?? '' })!];
+      if (threshold !== undefined) flag.add({ experiment: labels.experiment ?? '' }, value > threshold ? 1 : 0);
+    }
+    emit('experiment:factory_arm_split_mismatch:flag_14d', flag);
+  }
+}
+
+// The Wilson score bound as the rules compute it: (x + z²/2 ± z·sqrt(x(n−x)/n + z²/4)) / (n + z²), clamped to [0, 1].
+function wilsonBound(successes: number, trials: number, sign: -1 | 1): number | undefined {
+  if (!(trials > 0)) return undefined;
+  const z2 = Z95 * Z95;
+  const bound = (successes + z2 / 2 + sign * Z95 * Math.sqrt((successes * (trials - successes)) / trials + z2 / 4)) / (trials + z2);
+  return sign < 0 ? Math.max(bound, 0) : Math.min(bound, 1);
+}
+
+/** The rules of factory-experiments.rules.yml' team and repository group, over the 7-day window. */
+function evaluateTeamRepositoryRules(outcomes: readonly OutcomeStage[], emit: (rule: string, counter: Counter) => void): void {
+  const byTeamRepository = (o: OutcomeStage) => ({ team: o.labels.team, repository: o.labels.repository });
+  const byTeam = (o: OutcomeStage) => ({ team: o.labels.team });
+  const byRepository = (o: OutcomeStage) => ({ repository: o.labels.repository });
+  const oneShots = outcomes.filter((o) => o.oneShot === true);
+  const autonomous = outcomes.filter((o) => o.autonomous === true);
+
+  const pairResolved = Counter.of(outcomes, byTeamRepository);
+  emit('team_repository:factory_runs_resolved:increase_7d', pairResolved);
+  emit('team_repository:factory_runs_one_shot:increase_7d', Counter.of(oneShots, byTeamRepository).filledFrom(pairResolved));
+  emit('team_repository:factory_runs_autonomous:increase_7d', Counter.of(autonomous, byTeamRepository).filledFrom(pairResolved));
+
+  const teamResolved = Counter.of(outcomes, byTeam);
+  const teamAutonomous = Counter.of(autonomous, byTeam).filledFrom(teamResolved);
+  emit('team:factory_runs_autonomous:increase_7d', teamAutonomous);
+  emit('team:factory_autonomous_success:ratio_7d', teamAutonomous.dividedBy(teamResolved));
+
+  const repositoryResolved = Counter.of(outcomes, byRepository);
+  const repositoryOneShot = Counter.of(oneShots, byRepository).filledFrom(repositoryResolved);
+  const repositoryAutonomous = Counter.of(autonomous, byRepository).filledFrom(repositoryResolved);
+  emit('repository:factory_runs_one_shot:increase_7d', repositoryOneShot);
+  emit('repository:factory_runs_autonomous:increase_7d', repositoryAutonomous);
+  emit('repository:factory_one_shot_success:ratio_7d', repositoryOneShot.dividedBy(repositoryResolved));
+  emit('repository:factory_autonomous_success:ratio_7d', repositoryAutonomous.dividedBy(repositoryResolved));
 }
 
 /** Formats a bucket bound as the `le` label: `+Inf`, or the shortest decimal such as `60` or `0.5`. */
@@ -238,6 +346,24 @@ class Counter {
     for (const [key, { labels, value }] of this.values) {
       const denominator = divisor.values.get(key)?.value;
       if (denominator !== undefined && denominator > 0) result.values.set(key, { labels, value: value / denominator });
+    }
+    return result;
+  }
+
+  /** The value of one label set, or undefined. */
+  get(rawLabels: Record<string, string>): number | undefined {
+    let key = '';
+    for (const name in rawLabels) key += `${name}\u0000${rawLabels[name]}\u0001`;
+    return this.values.get(key)?.value;
+  }
+
+  /** Label sets in both, with `combine(this, other)`; undefined results are left out. */
+  combinedWith(other: Counter, combine: (value: number, otherValue: number) => number | undefined): Counter {
+    const result = new Counter();
+    for (const [key, { labels, value }] of this.values) {
+      const otherValue = other.values.get(key)?.value;
+      const combined = otherValue === undefined ? undefined : combine(value, otherValue);
+      if (combined !== undefined) result.values.set(key, { labels, value: combined });
     }
     return result;
   }

@@ -6,6 +6,7 @@ import { parse } from 'yaml';
 
 import { collectRuns, evaluateRecordingRules, factoryMetrics, windowEndingAt, type RuleSample, type SpanRecord } from '../../analysis/index.js';
 import { NOW, outcome, span } from './spans.js';
+import { wilsonInterval } from '../../analysis/stats/index.js';
 
 const window = windowEndingAt(NOW);
 
@@ -28,8 +29,8 @@ function fullFactory(): SpanRecord[] {
   const labels = { 'gen_ai.request.model': 'm1', 'factory.task.complexity': 'standard', 'factory.team': 'core', 'vcs.repository.name': 'acme/api' };
   return [
     span('factory.run', 'r1', labels),
-    outcome('r1', { model: 'm1', complexity: 'standard', team: 'core', repository: 'acme/api' }, { ...merged, 'factory.outcome.cost_usd': 0.5, 'factory.outcome.attempts': 1, 'factory.context.complete': true }),
-    outcome('r2', { model: 'm1', complexity: 'complex', team: 'core', repository: 'acme/api' }, { ...retried, 'factory.outcome.cost_usd': 1.25, 'factory.outcome.attempts': 3, 'factory.context.complete': false }),
+    outcome('r1', { model: 'm1', complexity: 'standard', team: 'core', repository: 'acme/api' }, { ...merged, 'factory.outcome.cost_usd': 0.5, 'factory.outcome.attempts': 1, 'factory.context.complete': true, 'factory.experiment.name': 'e1', 'factory.experiment.arm': 'a' }),
+    outcome('r2', { model: 'm1', complexity: 'complex', team: 'core', repository: 'acme/api' }, { ...retried, 'factory.outcome.cost_usd': 1.25, 'factory.outcome.attempts': 3, 'factory.context.complete': false, 'factory.experiment.name': 'e1', 'factory.experiment.arm': 'b' }),
     outcome('r3', { model: 'm2', complexity: 'complex' }, closed),
     span('factory.verification', 'r2', { ...labels, 'factory.failure.repeated': true, 'factory.feedback.specific': false }),
     span('factory.verification', 'r2', { ...labels, 'factory.failure.repeated': false, 'factory.feedback.specific': true }),
@@ -45,7 +46,7 @@ describe('evaluateRecordingRules', () => {
   it('writes every recording rule of the rule files', async () => {
     const rulesDirectory = join(import.meta.dirname, '..', '..', 'prometheus', 'rules');
     const names = new Set<string>();
-    for (const file of ['factory-metrics.rules.yml', 'factory-alerts.rules.yml']) {
+    for (const file of ['factory-metrics.rules.yml', 'factory-experiments.rules.yml', 'factory-alerts.rules.yml']) {
       const document = parse(readFileSync(join(rulesDirectory, file), 'utf8')) as { groups: Array<{ rules: Array<{ record?: string }> }> };
       for (const group of document.groups) for (const rule of group.rules) if (rule.record !== undefined) names.add(rule.record);
     }
@@ -138,6 +139,33 @@ describe('factoryMetrics', () => {
     expect(value(samples, 'author_kind_complexity_le:factory_cycle_time_seconds_bucket:increase_7d', { author_kind: 'human', complexity: 'standard', le: '7200' })).toBe(1);
     expect(value(samples, 'author_kind_complexity_le:factory_cycle_time_seconds_bucket:increase_7d', { le: '3600' })).toBe(1);
     expect(factoryMetrics((await collectRuns(spans)).runs.values(), { window })[0]!.cycleTime?.count).toBe(1);
+  });
+
+  it('evaluates the experiment rules over 14 days', async () => {
+    const arms: SpanRecord[] = [];
+    const add = (arm: string, successes: number, total: number, daysAgo: number) => {
+      for (let index = 0; index < total; index += 1) {
+        arms.push(outcome(`${arm}-${daysAgo}-${index}`, { model: 'm1', complexity: 'standard' }, { ...(index < successes ? merged : closed), 'factory.experiment.name': 'specs', 'factory.experiment.arm': arm }, daysAgo * 24));
+      }
+    };
+    add('control', 20, 60, 10);
+    add('control', 11, 40, 1);
+    add('enriched', 30, 55, 10);
+    add('enriched', 22, 45, 1);
+    // Outside the 14 days: not counted.
+    add('enriched', 5, 5, 20);
+    const samples = await evaluate(arms);
+    const control = { experiment: 'specs', arm: 'control' };
+    const interval = wilsonInterval({ successes: 31, trials: 100 });
+
+    expect(value(samples, 'experiment_arm:factory_runs_resolved:increase_14d', control)).toBe(100);
+    expect(value(samples, 'experiment_arm:factory_one_shot_success:ratio_14d', { experiment: 'specs', arm: 'enriched' })).toBe(0.52);
+    expect(value(samples, 'experiment_arm:factory_one_shot_success:wilson_lower95_14d', control)).toBeCloseTo(interval.lower, 12);
+    expect(value(samples, 'experiment_arm:factory_one_shot_success:wilson_upper95_14d', control)).toBeCloseTo(interval.upper, 12);
+    expect(value(samples, 'experiment:factory_experiment_arms:count_14d', { experiment: 'specs' })).toBe(2);
+    expect(value(samples, 'experiment:factory_arm_split:chi_square_14d', { experiment: 'specs' })).toBe(0);
+    expect(value(samples, 'experiment:factory_arm_split_mismatch:flag_14d', { experiment: 'specs' })).toBe(0);
+    expect(value(samples, 'experiment_arm_complexity:factory_runs_one_shot:increase_14d', { ...control, complexity: 'standard' })).toBe(31);
   });
 
   it('slices the four metrics by the counted span labels', async () => {
