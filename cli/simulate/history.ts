@@ -56,7 +56,7 @@ export function checkHistoryFits(lengthMs: number, end: Date, now: Date = new Da
   const reach = now.getTime() - end.getTime() + lengthMs;
   if (reach > windowMs) {
     return (
-      `the history reaches ${Math.ceil(reach / DAY_MS)} days into the past, but Prometheus accepts samples only ${Math.floor(windowMs / DAY_MS)} days into the past ` +
+      `the history reaches ${Math.round(reach / DAY_MS)} days into the past, but Prometheus accepts samples only ${Math.floor(windowMs / DAY_MS)} days into the past ` +
       '(storage.tsdb.out_of_order_time_window in prometheus/prometheus.yml); give a shorter --history or a later --end'
     );
   }
