@@ -10,6 +10,8 @@ Commands:
   demo                   record a small simulated factory and print the four metrics
   import swebench <csv>  record SWE-bench leaderboard results as runs
   simulate <scenario>    simulate an AI coding factory from a scenario file
+                         (--history 12w: as 12 weeks of past data in the local stack)
+  history                write weeks of the demo factory's runs into the local stack
   bridge                 receive GitHub webhooks and CI and deploy events and record them as run stages
   report                 the funnel and the four metrics with 95% intervals, per slice
   experiment <name>      an experiment's arms, differences, power and verdict
@@ -38,6 +40,10 @@ async function main(argv: string[]): Promise<number> {
     case 'simulate': {
       const { runSimulateCommand } = await import('./commands/simulate.js');
       return runSimulateCommand(rest);
+    }
+    case 'history': {
+      const { runHistoryCommand } = await import('./history/command.js');
+      return runHistoryCommand(rest);
     }
     case 'bridge': {
       const { runBridgeCommand } = await import('./commands/bridge.js');

@@ -4,7 +4,7 @@ import { FactoryTelemetry } from '../../sdk/index.js';
 import { localStackAvailability, runEmbeddedDemo } from '../analysis/embedded-demo.js';
 import { simulateSmallFactory, type SimulatedRun } from '../demo/small-factory.js';
 import { queryInstant, queryScalar, waitUntil } from '../prometheus.js';
-import { getStackStatus, startStack, stopStack } from '../stack/index.js';
+import { getStackStatus, startStack, stopStack, type StackInfo } from '../stack/index.js';
 import { reportTelemetryStats } from '../telemetry-stats.js';
 
 const USAGE = `Usage: factory-telemetry demo [--embedded | --stack] [--runs N] [--seed N] [--no-stack]
@@ -28,7 +28,11 @@ neither Go nor the cached collector and Prometheus binaries are available.
 
 The demo sends its spans to the collector it names in its output, and ignores
 OTEL_EXPORTER_OTLP_TRACES_ENDPOINT and OTEL_EXPORTER_OTLP_METRICS_ENDPOINT.
-The other OTEL_EXPORTER_OTLP_* variables (headers, protocol, timeout) apply.`;
+The other OTEL_EXPORTER_OTLP_* variables (headers, protocol, timeout) apply.
+
+With the local stack, the demo then writes the four scenarios of scenarios/ into
+it as 12 weeks of history (a few minutes), prints what Prometheus detects beside
+each scenario's known answer, and leaves the stack running for the dashboards.`;
 
 // The demo's stack flushes span metrics and evaluates rules every 2 seconds, so
 // the numbers appear within seconds rather than the production 15 seconds.
@@ -177,7 +181,8 @@ export async function runDemoCommand(argv: string[]): Promise<number> {
   const running = getStackStatus();
   if (running.info !== undefined && running.services.every((service) => service.running)) {
     process.stderr.write(`using the local stack that is already running (${running.stateDir})\n`);
-    return runDemo({ otlpEndpoint: running.info.otlpHttpEndpoint, prometheusUrl: running.info.prometheusUrl, runs, seed });
+    const code = await runDemo({ otlpEndpoint: running.info.otlpHttpEndpoint, prometheusUrl: running.info.prometheusUrl, runs, seed });
+    return combineExitCodes(code, await runStackHistory(running.info, seed));
   }
 
   let stack;
@@ -187,11 +192,33 @@ export async function runDemoCommand(argv: string[]): Promise<number> {
     process.stderr.write(`cannot start the local stack: ${(error as Error).message}\n`);
     return 1;
   }
+  let code: number;
   try {
-    return await runDemo({ otlpEndpoint: stack.otlpHttpEndpoint, prometheusUrl: stack.prometheusUrl, runs, seed });
-  } finally {
+    code = await runDemo({ otlpEndpoint: stack.otlpHttpEndpoint, prometheusUrl: stack.prometheusUrl, runs, seed });
+  } catch (error) {
     await stopStack();
+    throw error;
   }
+  // The stack keeps running with its history, so that the boards and queries can show it.
+  code = combineExitCodes(code, await runStackHistory(stack, seed));
+  process.stdout.write(`\nThe local stack keeps running: Prometheus at ${stack.prometheusUrl}. Stop it with \`npm run stack -- down\`.\n`);
+  return code;
+}
+
+// Gives the local stack weeks of history from the four scenarios and prints what
+// Prometheus detects in it (cli/demo/history-demo.ts).
+async function runStackHistory(info: StackInfo, seed: number): Promise<number> {
+  const { giveDemoHistory } = await import('../demo/history-demo.js');
+  try {
+    return (await giveDemoHistory(info, seed, (message) => process.stderr.write(`${message}\n`))) ? 0 : 1;
+  } catch (error) {
+    process.stderr.write(`giving the stack its history failed: ${(error as Error).message}\n`);
+    return 1;
+  }
+}
+
+function combineExitCodes(first: number, second: number): number {
+  return first !== 0 ? first : second;
 }
 
 async function runDemo(options: { otlpEndpoint: string; prometheusUrl: string; runs: number; seed: number }): Promise<number> {

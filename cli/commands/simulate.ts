@@ -2,13 +2,15 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { FactoryTelemetry } from '../../sdk/index.js';
+import { createHistoryRecorder } from '../history/recorder.js';
+import { checkHistoryFits, describeHistoryResult, historyWeeks, localHistoryTarget, parseHistoryLength, recordHistory } from '../simulate/history.js';
 import { measureExpectations } from '../simulate/measure.js';
 import { planRange, planScenarios, type PlanOptions } from '../simulate/plan.js';
 import { recordRole, ROLES, type Role } from '../simulate/record.js';
 import { loadScenario, ScenarioError, type Scenario } from '../simulate/scenario.js';
 import { reportTelemetryStats } from '../telemetry-stats.js';
 
-const USAGE = `Usage: factory-telemetry simulate <scenario.yaml>... [--seed N] [--weeks N] [--end DATE] [--plan-only]
+const USAGE = `Usage: factory-telemetry simulate <scenario.yaml>... [--seed N] [--weeks N | --history LENGTH] [--end DATE] [--plan-only]
 
 Simulates an AI coding factory from one or more scenario files (scenarios/ has
 four) and records its runs through the SDK as a real factory would: a harness
@@ -23,6 +25,14 @@ variables name (default http://localhost:4318).
                 (default: each scenario's own "weeks")
   --end DATE    end of the simulated range, an ISO 8601 date or date-time with a
                 time zone, e.g. 2026-12-01 or 2026-12-01T09:00:00Z (default: now)
+  --history LENGTH
+                give the running local stack this much history instead, e.g.
+                12w or 30d: every scenario's runs are spread over LENGTH before
+                --end and written into Prometheus as if the factory had run then,
+                with the recording rules backfilled (docs/history.md). Needs a
+                local stack (\`factory-telemetry stack up\`; FACTORY_STACK_DIR
+                names another) and at most the out-of-order window of
+                prometheus/prometheus.yml (13w)
   --plan-only   print the runs' figures beside each scenario's known answers,
                 and record nothing; exits with 1 when a figure misses its answer
 
@@ -37,6 +47,8 @@ export interface SimulateArgs {
   weeks: number | undefined;
   end: Date;
   planOnly: boolean;
+  /** Length of the history in ms with --history; undefined for a live simulation. */
+  historyMs: number | undefined;
   /** Set in the child processes of the live mode: the one role this process records. */
   role: Role | undefined;
 }
@@ -53,6 +65,7 @@ export function parseSimulateArgs(argv: readonly string[], now: Date = new Date(
         weeks: { type: 'string' },
         end: { type: 'string' },
         'plan-only': { type: 'boolean' },
+        history: { type: 'string' },
         role: { type: 'string' },
         help: { type: 'boolean' },
       },
@@ -73,6 +86,15 @@ export function parseSimulateArgs(argv: readonly string[], now: Date = new Date(
     if (!(weeks >= 1 && weeks <= 104)) return { error: `invalid --weeks ${JSON.stringify(values.weeks)}: expected an integer from 1 to 104` };
   }
 
+  let historyMs: number | undefined;
+  if (values.history !== undefined) {
+    if (values.weeks !== undefined) return { error: '--history and --weeks both set the simulated range; give one of them' };
+    const length = parseHistoryLength(values.history);
+    if (typeof length !== 'number') return length;
+    historyMs = length;
+    weeks = historyWeeks(length);
+  }
+
   let end = now;
   if (values.end !== undefined) {
     const text = values.end;
@@ -86,7 +108,7 @@ export function parseSimulateArgs(argv: readonly string[], now: Date = new Date(
 
   const role = values.role;
   if (role !== undefined && !(ROLES as readonly string[]).includes(role)) return { error: `invalid --role ${JSON.stringify(role)}: expected one of ${ROLES.join(', ')}` };
-  return { files: positionals, seed, weeks, end, planOnly: values['plan-only'] === true, role: role as Role | undefined };
+  return { files: positionals, seed, weeks, end, planOnly: values['plan-only'] === true, historyMs, role: role as Role | undefined };
 }
 
 // parseArgs reads `--seed -4` as two options; `--seed=-4` is what the user meant.
@@ -130,6 +152,7 @@ export async function runSimulateCommand(argv: string[]): Promise<number> {
 
   if (args.role !== undefined) return recordOneRole(args.role, scenarios, options);
   if (args.planOnly) return printKnownAnswers(scenarios, options) ? 0 : 1;
+  if (args.historyMs !== undefined) return runHistory(args, args.historyMs, scenarios, options);
   return runLive(args, scenarios, options);
 }
 
@@ -183,6 +206,30 @@ async function runLive(args: SimulateArgs, scenarios: Scenario[], options: PlanO
   process.stdout.write(`recorded ${plans.length} runs (${spans} spans) in ${seconds.toFixed(1)} s: ${Math.round(plans.length / seconds)} runs/s\n`);
   for (const result of done) process.stdout.write(`  ${result.role}: ${result.spans} spans in ${result.seconds.toFixed(1)} s\n`);
   return failed.length === 0 ? 0 : 1;
+}
+
+// Records every role in this process into a history recorder, which writes into
+// the local stack's Prometheus at the end.
+async function runHistory(args: SimulateArgs, historyMs: number, scenarios: Scenario[], options: PlanOptions): Promise<number> {
+  const problem = checkHistoryFits(historyMs, args.end);
+  if (problem !== undefined) {
+    process.stderr.write(`${problem}\n`);
+    return 2;
+  }
+  const target = localHistoryTarget();
+  if ('error' in target) {
+    process.stderr.write(`${target.error}\n`);
+    return 1;
+  }
+
+  const started = performance.now();
+  const plans = planScenarios(scenarios, options);
+  process.stderr.write(`recording ${plans.length} runs of ${scenarios.map((scenario) => scenario.name).join(', ')} (seed ${args.seed}) as history into ${target.prometheusUrl}\n`);
+  const recorder = createHistoryRecorder({ ...target, end: args.end, log: (message) => process.stderr.write(`${message}\n`) });
+  const result = await recordHistory(plans, recorder, { onProgress: (recorded) => process.stderr.write(`recorded ${recorded} of ${plans.length} runs\n`), progressEvery: 5000 });
+  for (const line of describeHistoryResult(result)) process.stdout.write(`${line}\n`);
+  process.stdout.write(`${plans.length} runs as history in ${((performance.now() - started) / 1000).toFixed(0)} s\n`);
+  return result.rules === undefined ? 1 : 0;
 }
 
 const MAIN = fileURLToPath(new URL('../main.js', import.meta.url));

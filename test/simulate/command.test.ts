@@ -9,12 +9,12 @@ const NOW = new Date('2026-12-04T10:00:00Z');
 
 describe('parseSimulateArgs', () => {
   it('applies the defaults', () => {
-    expect(parseSimulateArgs(['a.yaml'], NOW)).toEqual({ files: ['a.yaml'], seed: 1, weeks: undefined, end: NOW, planOnly: false, role: undefined });
+    expect(parseSimulateArgs(['a.yaml'], NOW)).toEqual({ files: ['a.yaml'], seed: 1, weeks: undefined, end: NOW, planOnly: false, historyMs: undefined, role: undefined });
   });
 
   it('reads every option', () => {
     const args = parseSimulateArgs(['a.yaml', 'b.yaml', '--seed', '-4', '--weeks', '12', '--end', '2026-12-01', '--plan-only'], NOW);
-    expect(args).toEqual({ files: ['a.yaml', 'b.yaml'], seed: -4, weeks: 12, end: new Date('2026-12-01T00:00:00Z'), planOnly: true, role: undefined });
+    expect(args).toEqual({ files: ['a.yaml', 'b.yaml'], seed: -4, weeks: 12, end: new Date('2026-12-01T00:00:00Z'), planOnly: true, historyMs: undefined, role: undefined });
   });
 
   it('reads a date-time end with an offset', () => {
