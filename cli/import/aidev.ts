@@ -52,7 +52,7 @@ export function aidevAgentName(folder: string): string {
 
 /** Run id of a pull request that carries no run-id marker: stable across importers and re-imports. */
 export function pullRequestRunId(repository: string, number: number): string {
-  return `github.com/${repository}/pull/${number}`;
+  return `github:${repository}/pull/${number}`;
 }
 
 const REVIEW_STATES: ReadonlySet<string> = new Set<ReviewState>(['APPROVED', 'CHANGES_REQUESTED', 'COMMENTED', 'DISMISSED']);
