@@ -79,6 +79,7 @@ export async function runPullRequestImport(source: 'github' | 'aidev', argv: str
     return 1;
   }
   for (const problem of loaded.problems) process.stderr.write(`skipped ${problem.where}: ${problem.message}\n`);
+  for (const note of loaded.ignored) process.stderr.write(`ignored ${note.where}: ${note.message}\n`);
   if (loaded.pullRequests.length === 0) {
     process.stderr.write(`no valid pull requests in ${dir}\n`);
     return 1;

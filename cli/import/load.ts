@@ -10,6 +10,8 @@ import type { ImportedPullRequest, ImportProblem } from './pull-requests.js';
 export interface LoadedPullRequests {
   pullRequests: ImportedPullRequest[];
   problems: ImportProblem[];
+  /** Rows left out by design, such as AIDev rows of pull requests outside the dataset's sample. */
+  ignored: ImportProblem[];
   /** What was read: agent folder names (AIDev) or the directory (GitHub). */
   sources: string[];
 }
@@ -32,7 +34,7 @@ export function loadAidev(dir: string): LoadedPullRequests {
     throw new Error(`${dir} is not an AIDev folder: expected prs.csv or prs_no_body.csv in it or in its subfolders (one per agent, such as Copilot/)`);
   }
 
-  const result: LoadedPullRequests = { pullRequests: [], problems: [], sources: [] };
+  const result: LoadedPullRequests = { pullRequests: [], problems: [], ignored: [], sources: [] };
   for (const folder of folders) {
     const read = (name: string): string | undefined => (existsSync(join(folder, name)) ? readFileSync(join(folder, name), 'utf8') : undefined);
     const prs = read('prs.csv') ?? read('prs_no_body.csv')!;
@@ -41,6 +43,7 @@ export function loadAidev(dir: string): LoadedPullRequests {
     const parsed = readAidevFolder({ agentFolder: basename(folder), prs, timelines, reviews: read('pr_reviews.csv'), commits: read('pr_commits.csv') });
     result.pullRequests.push(...parsed.pullRequests);
     result.problems.push(...parsed.problems);
+    result.ignored.push(...parsed.outsideSample);
     result.sources.push(basename(folder));
   }
   return result;
@@ -74,7 +77,7 @@ export function loadGithub(dir: string, agentLogins: readonly string[]): LoadedP
     agentLogins,
     findRunId: ({ body, branch }) => findRunLink({ body, branch })?.link.runId,
   });
-  return { pullRequests: parsed.pullRequests, problems: [...problems, ...parsed.problems], sources: [dir] };
+  return { pullRequests: parsed.pullRequests, problems: [...problems, ...parsed.problems], ignored: [], sources: [dir] };
 }
 
 function isAidevAgentFolder(path: string): boolean {
