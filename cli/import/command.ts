@@ -147,7 +147,7 @@ function printSummary(result: PullRequestImportResult, loaded: LoadedPullRequest
 
   const days = (result.shiftMs / 86_400_000).toFixed(1);
   out(`moved every time ${days} days forward, so that the last event (${result.lastEvent.toISOString()}) is at ${new Date(result.lastEvent.getTime() + result.shiftMs).toISOString()}; durations are unchanged`);
-  if (result.leftOut > 0) out(`left out ${result.leftOut} pull requests opened before ${result.since!.toISOString()}, further back than the history reaches`);
+  if (result.leftOut > 0) out(`left out ${result.leftOut} pull requests opened before ${result.since!.toISOString()} (--since, or the ${HISTORY_MAX_WEEKS} weeks the history reaches back)`);
   const history = result.history;
   if (history !== undefined) {
     out(`wrote ${history.spans} spans as ${history.series} series (${history.dataPoints} data points) in ${history.seconds.push.toFixed(0)} s`);
