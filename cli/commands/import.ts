@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { FactoryTelemetry } from '../../sdk/index.js';
 import { parseSwebenchCsv, type SwebenchRun } from '../import/swebench.js';
 import { reportTelemetryStats } from '../telemetry-stats.js';
+import { PULL_REQUEST_USAGE, runPullRequestImport } from '../import/command.js';
 
 const USAGE = `Usage: factory-telemetry import swebench <csv> [--models a,b,...] [--service-name NAME]
 
@@ -26,8 +27,9 @@ const FLUSH_EVERY_RUNS = 500;
 /** Runs `factory-telemetry import <source> ...`; returns the exit code. */
 export async function runImportCommand(argv: string[]): Promise<number> {
   const [source, ...rest] = argv;
+  if (source === 'github' || source === 'aidev') return runPullRequestImport(source, rest);
   if (source !== 'swebench') {
-    process.stderr.write(`${source === undefined ? 'missing import source' : `unknown import source ${JSON.stringify(source)}`}; expected swebench\n\n${USAGE}\n`);
+    process.stderr.write(`${source === undefined ? 'missing import source' : `unknown import source ${JSON.stringify(source)}`}; expected swebench, github or aidev\n\n${USAGE}\n\n${PULL_REQUEST_USAGE}\n`);
     return 2;
   }
 

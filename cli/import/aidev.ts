@@ -38,6 +38,11 @@ export interface AidevFiles {
 export interface AidevReadResult {
   pullRequests: ImportedPullRequest[];
   problems: ImportProblem[];
+  /**
+   * Rows of pull requests that prs.csv does not list, per file. The dataset's
+   * files hold them by design (its PR list is a sample), so they are not problems.
+   */
+  outsideSample: ImportProblem[];
 }
 
 export const AIDEV_PR_COLUMNS = ['id', 'number', 'user', 'state', 'created_at', 'closed_at', 'merged_at', 'repo_url'] as const;
@@ -52,7 +57,7 @@ export function aidevAgentName(folder: string): string {
 
 /** Run id of a pull request that carries no run-id marker: stable across importers and re-imports. */
 export function pullRequestRunId(repository: string, number: number): string {
-  return `github.com/${repository}/pull/${number}`;
+  return `github:${repository}/pull/${number}`;
 }
 
 const REVIEW_STATES: ReadonlySet<string> = new Set<ReviewState>(['APPROVED', 'CHANGES_REQUESTED', 'COMMENTED', 'DISMISSED']);
@@ -64,8 +69,7 @@ const SESSION_EVENTS: Readonly<Record<string, 'started' | 'finished' | 'failed'>
 
 /**
  * Parses one agent folder. A pull request row with an invalid value is skipped
- * and named in `problems`; so is a timeline, review or commit row that names no
- * known pull request. Throws when a file lacks a required column.
+ * and named in `problems`. Throws when a file lacks a required column.
  */
 export function readAidevFolder(files: AidevFiles): AidevReadResult {
   const problems: ImportProblem[] = [];
@@ -85,7 +89,7 @@ export function readAidevFolder(files: AidevFiles): AidevReadResult {
   }
 
   // The dataset's timeline, review and commit files also hold rows of pull
-  // requests outside its prs.csv sample; they are counted, not reported one by one.
+  // requests outside its prs.csv sample; they are counted in `outsideSample`.
   const orphans = { timelines: 0, reviews: 0, commits: 0 };
   const agentAuthors = new Set(files.agentAuthors ?? []);
 
@@ -148,8 +152,9 @@ export function readAidevFolder(files: AidevFiles): AidevReadResult {
     }
   }
 
+  const outsideSample: ImportProblem[] = [];
   for (const [file, count] of Object.entries(orphans)) {
-    if (count > 0) problems.push({ where: `${files.agentFolder}/pr_${file}.csv`, message: `${count} rows name a pull request that prs.csv does not list; they were skipped` });
+    if (count > 0) outsideSample.push({ where: `${files.agentFolder}/pr_${file}.csv`, message: `${count} rows name a pull request that prs.csv does not list; they were skipped` });
   }
 
   const pullRequests: ImportedPullRequest[] = [];
@@ -159,7 +164,7 @@ export function readAidevFolder(files: AidevFiles): AidevReadResult {
     pr.humanModified = foreignCommits === undefined ? undefined : (foreignCommits.get(id) ?? 0) > 0;
     pullRequests.push(pr);
   }
-  return { pullRequests, problems };
+  return { pullRequests, problems, outsideSample };
 }
 
 function pullRequestFromRow(row: Record<string, string>, agent: string): ImportedPullRequest {

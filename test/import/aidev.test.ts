@@ -32,11 +32,12 @@ const COMMITS = `pr_id,sha,author,committer,message_chars
 
 describe('readAidevFolder', () => {
   it('maps pull requests, sessions, reviews and commits', () => {
-    const { pullRequests, problems } = readAidevFolder({ agentFolder: 'Copilot', prs: PRS, timelines: TIMELINES, reviews: REVIEWS, commits: COMMITS, agentAuthors: ['user-bot'] });
-    expect(problems).toEqual([{ where: 'Copilot/pr_timelines.csv', message: '1 rows name a pull request that prs.csv does not list; they were skipped' }]);
+    const { pullRequests, problems, outsideSample } = readAidevFolder({ agentFolder: 'Copilot', prs: PRS, timelines: TIMELINES, reviews: REVIEWS, commits: COMMITS, agentAuthors: ['user-bot'] });
+    expect(problems).toEqual([]);
+    expect(outsideSample).toEqual([{ where: 'Copilot/pr_timelines.csv', message: '1 rows name a pull request that prs.csv does not list; they were skipped' }]);
     const [merged, closed, open] = pullRequests;
 
-    expect(merged).toMatchObject({ runId: 'github.com/acme/api/pull/7', repository: 'acme/api', number: 7, agent: 'Copilot', authorKind: 'agent', merged: true, humanModified: false });
+    expect(merged).toMatchObject({ runId: 'github:acme/api/pull/7', repository: 'acme/api', number: 7, agent: 'Copilot', authorKind: 'agent', merged: true, humanModified: false });
     expect(merged!.closedAt?.toISOString()).toBe('2025-06-02T10:00:00.000Z');
     expect(merged!.sessions.map((s) => [s.startedAt.toISOString(), s.endedAt?.toISOString(), s.failed])).toEqual([
       ['2025-06-01T10:01:00.000Z', '2025-06-01T10:20:00.000Z', true],

@@ -37,9 +37,9 @@ describe('readGithubPulls', () => {
     const { pullRequests, problems } = readGithubPulls(pulls, (n) => FILES[n] ?? {}, options);
     expect(problems).toEqual([]);
     expect(pullRequests.map((pr) => [pr.runId, pr.authorKind, pr.agent, pr.merged, pr.humanModified, pr.sessions.length, pr.reviews.length])).toEqual([
-      ['github.com/acme/api/pull/1', 'agent', 'Copilot', true, false, 1, 1],
-      ['github.com/acme/api/pull/2', 'agent', 'Copilot', true, true, 0, 0],
-      ['github.com/acme/api/pull/3', 'human', undefined, false, undefined, 0, 0],
+      ['github:acme/api/pull/1', 'agent', 'Copilot', true, false, 1, 1],
+      ['github:acme/api/pull/2', 'agent', 'Copilot', true, true, 0, 0],
+      ['github:acme/api/pull/3', 'human', undefined, false, undefined, 0, 0],
     ]);
   });
 
@@ -55,7 +55,7 @@ describe('readGithubPulls', () => {
     expect(problems).toEqual([
       { where: 'pulls.json entry 0 (#5)', message: 'created_at "soon" is not an ISO 8601 time such as 2025-06-19T01:41:54Z' },
       { where: 'pulls.json entry 1', message: 'number: Invalid input: expected number, received string' },
-      { where: 'pulls.json entry 3 (#1)', message: 'run github.com/acme/api/pull/1 appears in an earlier entry' },
+      { where: 'pulls.json entry 3 (#1)', message: 'run github:acme/api/pull/1 appears in an earlier entry' },
     ]);
   });
 
