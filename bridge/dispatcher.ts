@@ -49,7 +49,12 @@ export class Dispatcher {
       this.again = true;
       return;
     }
-    this.running = this.drain().finally(() => {
+    // A failed pass must not become an unhandled rejection, which ends the
+    // process: it is logged, and the outbox keeps the batch for the next pass.
+    const pass = this.drain().catch((error: unknown) => {
+      this.log.error('outbox pass failed; its batch stays in the outbox', { error: error instanceof Error ? error.message : String(error) });
+    });
+    this.running = pass.finally(() => {
       this.running = undefined;
       if (!this.again || this.stopped) this.notifySettled();
       if (this.again && !this.stopped) {
