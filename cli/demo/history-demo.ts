@@ -30,7 +30,6 @@ const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 const WEEK = 7 * DAY;
 const LAYOUT_FILE = 'demo-history.json';
-const HIDDEN_MODEL = 'growth-frontier-model';
 // A 2-hour history step halves the push, which takes most of the demo's time,
 // against the default 1 hour. The boards read windows of 7 days and more, so they look the same.
 const DEMO_STEP_MS = 2 * HOUR;
@@ -92,11 +91,10 @@ export function planDemoHistory(scenarios: ReturnType<typeof loadDemoScenarios>,
   const contextEnd = brokenStart - DAY;
   const modelEnd = contextEnd - scenarios.context.weeks * WEEK - 3 * DAY;
   const layout = { seed, end, hiddenStart: end - scenarios.hidden.weeks * WEEK, modelEnd, contextEnd, brokenStart };
-  // The hidden bottleneck runs beside the model swap, and both name their model
-  // frontier-model. Its team's model gets a name of its own here, which changes no
-  // behaviour, so that the model slices show the model swap alone.
+  // Each scenario names its own model, so the model slices show the model swap
+  // alone while the hidden bottleneck runs beside it.
   // NOTE: the factory-wide figures still mix the hidden bottleneck with the others.
-  const hidden: Scenario = { ...scenarios.hidden, models: scenarios.hidden.models.map((model) => ({ ...model, name: HIDDEN_MODEL })) };
+  const hidden: Scenario = scenarios.hidden;
   const plans = [
     ...planRuns(scenarios.model, { seed, end: new Date(modelEnd) }),
     ...planRuns(scenarios.context, { seed, end: new Date(contextEnd) }),
