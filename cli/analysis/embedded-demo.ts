@@ -25,6 +25,8 @@ import { buildReport, formatReport } from './report.js';
 export const DEMO_SCENARIOS = ['context-experiment.yaml', 'model-swap.yaml', 'broken-feedback-loop.yaml', 'hidden-bottleneck.yaml'];
 /** The experiment of context-experiment.yaml, whose analysis the demo prints. */
 const DEMO_EXPERIMENT = 'initiative-spec-context';
+/** The team of model-swap.yaml, whose two models the demo compares. */
+const MODEL_SWAP_TEAM = 'checkout';
 
 export interface EmbeddedDemoOptions {
   /** Folder for factory.jsonl and report.html; replaced files, not appended. */
@@ -82,7 +84,12 @@ export async function runEmbeddedDemo(options: EmbeddedDemoOptions): Promise<num
   const report = await buildReport(source, 'team');
   process.stdout.write(`\n${formatReport(report)}\n`);
   process.stdout.write(`${formatExperiment(await runExperiment(source, { name: DEMO_EXPERIMENT, split: undefined, control: undefined, targetEffect: undefined, metric: 'one_shot' }))}\n`);
-  process.stdout.write(`${formatCompare(await runCompare(source, { by: 'model', within: 'complexity', metric: 'one_shot', margin: undefined }))}\n`);
+  // Models are compared on the model swap's team only, where both models took the
+  // same task mix; the other scenarios' teams differ in tasks as well as models.
+  const swapRuns = { ...runs, runs: runs.runs.filter((run) => run.labels.team === MODEL_SWAP_TEAM) };
+  const swapSource = new FileSource(swapRuns, fileWindow(swapRuns, undefined, options.end));
+  process.stdout.write(`Model comparison on team ${MODEL_SWAP_TEAM} (scenarios/model-swap.yaml):\n`);
+  process.stdout.write(`${formatCompare(await runCompare(swapSource, { by: 'model', within: 'complexity', metric: 'one_shot', margin: undefined }))}\n`);
 
   writeFileSync(html, renderHtmlReport(await htmlReportData(source, report, source.window, new Date())));
   process.stdout.write(
