@@ -26,6 +26,9 @@ the sources cannot tell.
   --since TIME         (--history) leave out pull requests opened before TIME, an
                        ISO 8601 time of the source; default and earliest:
                        ${HISTORY_MAX_WEEKS} weeks before the last event
+  --step DURATION      (--history) time between the written samples, such as 1h
+                       (default), 6h or 1d; a longer step writes faster and shows
+                       each count later on the boards, at the end of its step
   --service-name NAME  service.name of the recording (default: factory-telemetry-import)
 
 Without --history, the runs go over OTLP to OTEL_EXPORTER_OTLP_ENDPOINT (default
@@ -48,6 +51,7 @@ export async function runPullRequestImport(source: 'github' | 'aidev', argv: str
         'agent-login': { type: 'string', multiple: true },
         history: { type: 'boolean' },
         since: { type: 'string' },
+        step: { type: 'string' },
         'service-name': { type: 'string' },
         help: { type: 'boolean' },
       },
@@ -70,6 +74,9 @@ export async function runPullRequestImport(source: 'github' | 'aidev', argv: str
     return usageError(`invalid --since ${JSON.stringify(values.since)}: expected an ISO 8601 time such as 2025-04-01T00:00:00Z`);
   }
   if (since !== undefined && !values.history) return usageError('--since applies to --history only');
+  const stepMs = values.step === undefined ? undefined : parseStep(values.step);
+  if (stepMs === null) return usageError(`invalid --step ${JSON.stringify(values.step)}: expected whole hours or days from 1h to 7d, such as 1h, 6h or 1d`);
+  if (stepMs !== undefined && !values.history) return usageError('--step applies to --history only');
 
   let loaded: LoadedPullRequests;
   try {
@@ -93,7 +100,7 @@ export async function runPullRequestImport(source: 'github' | 'aidev', argv: str
       process.stderr.write(`The local stack in ${status.stateDir} is not running. Start it with \`factory-telemetry stack up\`, then run this command again.\n`);
       return 1;
     }
-    target = { kind: 'history', serviceName, history: localStackHistoryOptions(status.info) };
+    target = { kind: 'history', serviceName, history: { ...localStackHistoryOptions(status.info), ...(stepMs === undefined ? {} : { stepMs }) } };
   }
 
   let warnings = 0;
@@ -160,4 +167,12 @@ function printSummary(result: PullRequestImportResult, loaded: LoadedPullRequest
 function usageError(message: string): number {
   process.stderr.write(`${message}\n\n${PULL_REQUEST_USAGE}\n`);
   return 2;
+}
+
+/** Parses `--step`: `<n>h` or `<n>d`, from 1 hour to 7 days, in ms; null when invalid. */
+function parseStep(text: string): number | null {
+  const match = /^([1-9][0-9]*)([hd])$/.exec(text);
+  if (match === null) return null;
+  const ms = Number(match[1]) * (match[2] === 'h' ? 3_600_000 : 86_400_000);
+  return ms <= 7 * 86_400_000 ? ms : null;
 }

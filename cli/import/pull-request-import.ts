@@ -32,13 +32,13 @@ const FLUSH_EVERY = 500;
 
 export type ImportTarget =
   | { kind: 'live'; serviceName: string }
-  | { kind: 'history'; serviceName: string; history: Pick<HistoryRecorderOptions, 'prometheusUrl' | 'promtool' | 'prometheusDataDir'> };
+  | { kind: 'history'; serviceName: string; history: Pick<HistoryRecorderOptions, 'prometheusUrl' | 'promtool' | 'prometheusDataDir' | 'stepMs'> };
 
 export interface PullRequestImportOptions {
   target: ImportTarget;
   /** History only: leave out pull requests opened before this time (in the source's own time). Default: 12 weeks before the last event. */
   since?: Date;
-  /** History only: the time the last event moves to, floored to the hour. Default: now. */
+  /** History only: the time the last event moves to, floored to the history step. Default: now. */
   now?: Date;
   /** Receives the number of pull requests recorded so far, every FLUSH_EVERY and at the end. */
   onProgress?: (done: number) => void;
@@ -74,7 +74,7 @@ export async function importPullRequests(pullRequests: readonly ImportedPullRequ
   let selected = pullRequests;
   let window: { since: Date; lastEvent: Date; endMs: number } | undefined;
   if (options.target.kind === 'history') {
-    window = historyWindow(pullRequests, options.since, options.now ?? new Date());
+    window = historyWindow(pullRequests, options.since, options.now ?? new Date(), options.target.history.stepMs);
     const sinceMs = window?.since.getTime() ?? 0;
     selected = pullRequests.filter((pr) => pr.createdAt.getTime() >= sinceMs);
   }
@@ -106,10 +106,16 @@ export async function importPullRequests(pullRequests: readonly ImportedPullRequ
 }
 
 /**
- * The source times a history import covers, and the hour its last event moves to.
- * Undefined when there is nothing to import.
+ * The source times a history import covers, and the time its last event moves to:
+ * `now` floored to the history step (default 1 hour), where the history ends, so
+ * that no span ends after it. Undefined when there is nothing to import.
  */
-export function historyWindow(pullRequests: readonly ImportedPullRequest[], since: Date | undefined, now: Date): { since: Date; lastEvent: Date; endMs: number } | undefined {
+export function historyWindow(
+  pullRequests: readonly ImportedPullRequest[],
+  since: Date | undefined,
+  now: Date,
+  stepMs: number = HOUR_MS,
+): { since: Date; lastEvent: Date; endMs: number } | undefined {
   const lastEvent = lastEventTime(pullRequests);
   if (lastEvent === undefined) return undefined;
   const earliest = lastEvent.getTime() - HISTORY_MAX_WEEKS * WEEK_MS;
@@ -119,7 +125,7 @@ export function historyWindow(pullRequests: readonly ImportedPullRequest[], sinc
         `further back than Prometheus accepts history; pass --since ${new Date(earliest).toISOString()} or later`,
     );
   }
-  return { since: since ?? new Date(earliest), lastEvent, endMs: Math.floor(now.getTime() / HOUR_MS) * HOUR_MS };
+  return { since: since ?? new Date(earliest), lastEvent, endMs: Math.floor(now.getTime() / stepMs) * stepMs };
 }
 
 interface Sink {

@@ -27,6 +27,9 @@ const AGENTS = { Claude_Code: 'Claude Code', Copilot: 'Copilot', Cursor: 'Cursor
 // A history reaches 12 weeks back from its last event (late June 2025); the few
 // older pull requests of Claude Code and Cursor are left out on both sides.
 const SINCE = '2025-04-05T00:00:00Z';
+// The assertions read whole-history totals, which a daily step leaves unchanged
+// while writing a 24th of the samples of the default hourly step.
+const STEP = '1d';
 // Wide enough to cover the whole moved history at the time of the query.
 const RANGE = '13w';
 
@@ -49,7 +52,7 @@ describe.skipIf(!haveData)('AIDev import through the history path into Prometheu
   beforeAll(async () => {
     stack = await startTestStack('aidev');
     prometheusUrl = stack.info.prometheusUrl;
-    output = await promisify(execFile)(process.execPath, [CLI, 'import', 'aidev', AIDEV_DIR, '--history', '--since', SINCE], {
+    output = await promisify(execFile)(process.execPath, [CLI, 'import', 'aidev', AIDEV_DIR, '--history', '--since', SINCE, '--step', STEP], {
       env: { ...process.env, FACTORY_STACK_DIR: stack.info.stateDir },
       maxBuffer: 64 * 1024 * 1024,
     });

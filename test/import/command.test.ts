@@ -37,6 +37,16 @@ describe('import github and aidev arguments', () => {
     expect(stderr).toContain('invalid --since "April"');
   });
 
+  it.each(['0h', '90m', '8d', 'daily'])('rejects the step %s', async (step) => {
+    expect(await runImportCommand(['aidev', '/nonexistent', '--history', '--step', step])).toBe(2);
+    expect(stderr).toContain(`invalid --step "${step}": expected whole hours or days from 1h to 7d`);
+  });
+
+  it('rejects a step without history', async () => {
+    expect(await runImportCommand(['aidev', '/nonexistent', '--step', '1d'])).toBe(2);
+    expect(stderr).toContain('--step applies to --history only');
+  });
+
   it('names a folder without AIDev files', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'aidev-empty-'));
     expect(await runImportCommand(['aidev', dir])).toBe(1);

@@ -139,5 +139,8 @@ describe('historyWindow', () => {
 
   it('rejects a since beyond twelve weeks', () => {
     expect(() => historyWindow(prs, new Date(T0 - 90 * 24 * HOUR), new Date())).toThrow(/more than 12 weeks before the last event/);
+    const daily = historyWindow(prs, undefined, new Date(T0 + 2000 * HOUR + 1234), 24 * HOUR);
+    expect(daily!.endMs % (24 * HOUR)).toBe(0);
+    expect(daily!.endMs).toBeLessThanOrEqual(T0 + 2000 * HOUR + 1234);
   });
 });
