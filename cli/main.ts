@@ -7,8 +7,11 @@ const USAGE = `Usage: factory-telemetry <command> [options]
 
 Commands:
   stack up|down|status   run the collector and Prometheus as local processes on 127.0.0.1
-  demo                   record a small simulated factory and print the four metrics
+  demo                   simulate the four scenarios and show what the metrics detect
+                         (embedded, no servers, where Go is missing; else the local stack)
   import swebench <csv>  record SWE-bench leaderboard results as runs
+  import github <dir>    record a team's past pull requests from saved GitHub API responses
+  import aidev <dir>     record pull requests in the AIDev CSV layout
   simulate <scenario>    simulate an AI coding factory from a scenario file
                          (--history 12w: as 12 weeks of past data in the local stack)
   history                write weeks of the demo factory's runs into the local stack
