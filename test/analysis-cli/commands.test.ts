@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -212,6 +212,19 @@ describe('shared flags', () => {
     const { code, stderr } = await run('report', flags);
     expect(code).toBe(2);
     expect(stderr).toContain(message);
+  });
+
+  it.each([
+    ['empty', '', 'no spans in --file', 'it holds no OTLP spans'],
+    ['garbage', 'not json\n{"resourceSpans": [\n', 'no spans in --file', 'all 2 of its lines were skipped (line 1: invalid JSON'],
+    ['wrong shape', '{"a": 1}\n', 'no spans in --file', 'OTLP JSON lines file'],
+  ])('report rejects a file with no spans: %s', async (name, content, message, detail) => {
+    const file = join(dir, `${name.replace(' ', '-')}.jsonl`);
+    writeFileSync(file, content);
+    const { code, stderr } = await run('report', ['--file', file]);
+    expect(code).toBe(2);
+    expect(stderr).toContain(message);
+    expect(stderr).toContain(detail);
   });
 
   it('exits 1 when Prometheus is unreachable', async () => {
