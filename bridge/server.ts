@@ -14,6 +14,8 @@ import { Recorder } from './recorder.js';
 import { readBody, TokenBucket } from './request.js';
 import { countRows, openStore, type StoreCounts } from './store.js';
 
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
 /** A running bridge. */
 export interface Bridge {
   /** Base URL, such as http://127.0.0.1:8787. */
@@ -208,9 +210,16 @@ async function answerRequest(request: IncomingMessage, services: Services): Prom
   }
   if (body === 'aborted') return { status: 400, result: 'aborted', detail: 'the client aborted the request body' };
 
-  const text = body.toString('utf8');
   const signature = headerValue(request, 'x-hub-signature-256');
   if (signature === undefined) return { status: 401, result: 'unauthorized', detail: 'missing X-Hub-Signature-256 header' };
+  // The signature is checked over the decoded text, so bytes that are not UTF-8
+  // would fail it and send the operator to check a secret that is fine.
+  let text: string;
+  try {
+    text = UTF8.decode(body);
+  } catch {
+    return { status: 400, result: 'malformed', detail: 'the body is not valid UTF-8; send the JSON event as UTF-8' };
+  }
   if (!(await verifySignature(services.webhooks, text, signature))) {
     return { status: 401, result: 'unauthorized', detail: 'X-Hub-Signature-256 does not match the body and the configured secret' };
   }

@@ -205,6 +205,15 @@ describe('rejected requests', () => {
     expect(reply.body.result).toBe('ignored');
   });
 
+  it('answers 400 to a signed body that is not UTF-8', async () => {
+    const bridge = await start({ database: ':memory:' });
+    const bytes = Buffer.from([0xff, 0xfe, 0x7b, 0x7d]);
+    const headers = { 'content-type': 'application/json', 'x-github-delivery': 'bytes-1', 'x-github-event': 'pull_request', 'x-hub-signature-256': sign(bytes) };
+    const reply = await post(`${bridge.url}/github`, bytes, headers);
+    expect(reply.status).toBe(400);
+    expect(reply.body.detail).toBe('the body is not valid UTF-8; send the JSON event as UTF-8');
+  });
+
   it('answers 429 beyond the request rate', async () => {
     const bridge = await start({ database: ':memory:', maxRequestsPerSecond: 1, burstRequests: 3 });
     const statuses: number[] = [];
