@@ -49,8 +49,8 @@ against each other model, and a routing rule only where a test supports it.
 Where the runs carry their AI cost, a cheaper model that is shown to be at most
 --margin worse is suggested too.
 
-  --by DIMENSION       what is compared (default model; --file also takes team, repository, provider, arm)
-  --within DIMENSION   the strata (default complexity; --file also takes team, repository, model)
+  --by model           what is compared (the only choice: the answer and its routing rule are about models)
+  --within complexity  the strata (the only choice); compare other slices with report --by
   --metric METRIC      one_shot (default) or autonomous
   --margin P           largest loss accepted for a cheaper model, between 0 and 1 (default 0.05)`,
   loops: `Usage: factory-telemetry loops (--file PATH | --prometheus URL) [--repeated-limit P] [--rescue-limit P]
@@ -207,12 +207,14 @@ async function experiment(options: SourceOptions, values: Values, name: string):
   return answer.answer.significant ? EXIT.answered : EXIT.notSignificant;
 }
 
-const COMPARE_DIMENSIONS = ['model', 'complexity', 'team', 'repository', 'provider', 'arm'] as const;
+// The comparison's verdicts and routing rule speak of models within complexities,
+// so other slices would print wrong sentences; report --by covers them.
+const COMPARE_BY = ['model'] as const;
+const COMPARE_WITHIN = ['complexity'] as const;
 
 async function compare(options: SourceOptions, values: Values): Promise<number> {
-  const by = parseChoice('--by', values.by ?? 'model', COMPARE_DIMENSIONS);
-  const within = parseChoice('--within', values.within ?? 'complexity', COMPARE_DIMENSIONS);
-  if (by === within) throw new UsageError(`--by and --within are both ${by}; compare one dimension within another, e.g. --by model --within complexity`);
+  const by = parseChoice('--by', values.by ?? 'model', COMPARE_BY);
+  const within = parseChoice('--within', values.within ?? 'complexity', COMPARE_WITHIN);
   const metric = parseChoice('--metric', values.metric ?? 'one_shot', ['one_shot', 'autonomous'] as const);
   const margin = values.margin === undefined ? undefined : parseShare('--margin', values.margin);
   const { source } = await openSource(options);

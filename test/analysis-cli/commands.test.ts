@@ -177,10 +177,14 @@ describe('compare', () => {
     expect(body.answer.suggestion).toBeNull();
   });
 
-  it('rejects the same dimension twice', async () => {
-    const { code, stderr } = await run('compare', ['--file', small, '--by', 'model', '--within', 'model']);
+  it.each([
+    [['--by', 'team'], 'invalid --by "team": expected one of model'],
+    [['--within', 'arm'], 'invalid --within "arm": expected one of complexity'],
+    [['--by', 'model', '--within', 'model'], 'invalid --within "model": expected one of complexity'],
+  ])('rejects the slice %j', async (flags, message) => {
+    const { code, stderr } = await run('compare', ['--file', small, ...flags]);
     expect(code).toBe(2);
-    expect(stderr).toContain('--by and --within are both model');
+    expect(stderr).toContain(message);
   });
 });
 

@@ -197,7 +197,7 @@ describe('Prometheus source', () => {
     const code = await runAnalysisCommand('compare', ['--prometheus', url, '--by', 'team']);
     vi.restoreAllMocks();
     expect(code).toBe(2);
-    expect(output.stderr()).toContain('the recording rules slice only by model within complexity; use --file');
+    expect(output.stderr()).toContain('invalid --by "team": expected one of model');
   });
 
   it('fails on an error response', async () => {
