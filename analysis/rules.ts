@@ -177,8 +177,8 @@ const SPLIT_THRESHOLDS: Readonly<Record<number, number>> = {
 };
 
 /**
- * The rules of factory-experiments.rules.yml' experiment group: per experiment,
- * arm and complexity over the 14 days that end where `window` ends.
+ * Evaluates the experiment group of factory-experiments.rules.yml: per
+ * experiment, arm and complexity over the 14 days that end where `window` ends.
  */
 function evaluateExperimentRules(runs: Iterable<Run>, window: TimeWindow, emit: (rule: string, counter: Counter) => void): void {
   const window14 = windowEndingAt(window.endUnixNano, 2n * SEVEN_DAYS_NANOS);
@@ -239,7 +239,7 @@ function wilsonBound(successes: number, trials: number, sign: -1 | 1): number | 
   return sign < 0 ? Math.max(bound, 0) : Math.min(bound, 1);
 }
 
-/** The rules of factory-experiments.rules.yml' team and repository group, over the 7-day window. */
+/** Evaluates the team and repository group of factory-experiments.rules.yml over the 7-day window. */
 function evaluateTeamRepositoryRules(outcomes: readonly OutcomeStage[], emit: (rule: string, counter: Counter) => void): void {
   const byTeamRepository = (o: OutcomeStage) => ({ team: o.labels.team, repository: o.labels.repository });
   const byTeam = (o: OutcomeStage) => ({ team: o.labels.team });
@@ -350,7 +350,7 @@ class Counter {
     return result;
   }
 
-  /** The value of one label set, or undefined. */
+  /** Returns the value of one label set, or undefined. */
   get(rawLabels: Record<string, string>): number | undefined {
     let key = '';
     for (const name in rawLabels) key += `${name}\u0000${rawLabels[name]}\u0001`;

@@ -51,14 +51,14 @@ describe('readAidevFolder', () => {
     expect(open).toMatchObject({ closedAt: undefined, merged: false });
   });
 
-  it('counts timeline reviews without states when pr_reviews.csv is absent, and leaves human modification unknown without pr_commits.csv', () => {
+  it('falls back without reviews and commits files', () => {
     const { pullRequests } = readAidevFolder({ agentFolder: 'OpenAI_Codex', prs: PRS, timelines: TIMELINES });
     expect(pullRequests[0]!.reviews).toEqual([{ state: undefined, submittedAt: new Date('2025-06-01T12:00:00Z') }]);
     expect(pullRequests[0]!.humanModified).toBeUndefined();
     expect(pullRequests[0]!.agent).toBe('OpenAI Codex');
   });
 
-  it('skips a row with a bad value and names the line, the value and the expected form', () => {
+  it('skips and names bad rows', () => {
     const bad = `${PRS}104,10,x,user-a,h,closed,yesterday,,,https://api.github.com/repos/acme/api,u,1
 105,11,x,user-a,h,closed,2025-06-05T10:00:00Z,,,https://github.com/acme/api,u,1
 106,12,x,user-a,h,closed,2025-06-05T10:00:00Z,2025-06-04T10:00:00Z,,https://api.github.com/repos/acme/api,u,1
