@@ -5,6 +5,7 @@ import { type Context, diag, TraceFlags } from '@opentelemetry/api';
 import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace';
 
 import { installExitHooks } from './exit-hooks.js';
+import { countSpans, describe, positiveInteger } from './helpers.js';
 import { encodeSpansAsOtlpJsonLine } from './file-format.js';
 import type { ExportStats } from './processor.js';
 import { RunIdSet } from './run-ids.js';
@@ -238,20 +239,8 @@ export class FileSpanProcessor implements SpanProcessor {
   }
 }
 
-function positiveInteger(name: string, value: number | undefined, fallback: number, problems: string[]): number {
-  if (value === undefined) return fallback;
-  if (Number.isSafeInteger(value) && value > 0) return value;
-  problems.push(`invalid ${name} ${String(value)}: expected a positive whole number; using the default ${fallback}`);
-  return fallback;
-}
 
-function countSpans(count: number): string {
-  return count === 1 ? '1 span' : `${count} spans`;
-}
 
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
 
 /** The `file` option of FactoryTelemetry: where and how to write the OTLP JSON lines file. */
 export type FileSinkOptions = { path: string } & Partial<Omit<FileSpanProcessorOptions, 'path' | 'onError' | 'beforeExitFlush'>>;

@@ -18,6 +18,7 @@ import {
 import { readCollectorMessage, readPartialSuccess } from './response.js';
 import { RunIdSet } from './run-ids.js';
 import { serializeSelfMetrics } from './self-metrics.js';
+import { countSpans, describe, positiveInteger } from './helpers.js';
 
 /** Options of ExitSafeSpanProcessor. */
 export interface ExitSafeSpanProcessorOptions {
@@ -902,25 +903,8 @@ function parseHttpUrl(text: string): URL {
   return url;
 }
 
-function positiveInteger(name: string, value: number | undefined, fallback: number, problems: string[]): number {
-  if (value === undefined) {
-    return fallback;
-  }
-  if (Number.isSafeInteger(value) && value > 0) {
-    return value;
-  }
-  problems.push(`invalid ${name} ${String(value)}: expected a positive whole number; using the default ${fallback}`);
-  return fallback;
-}
 
-/** Returns "1 span" or "<count> spans". */
-function countSpans(count: number): string {
-  return count === 1 ? '1 span' : `${count} spans`;
-}
 
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
 
 /** Writes synchronously, because an 'exit' listener cannot wait for a stream. */
 function writeStderrLine(line: string): void {
