@@ -103,20 +103,20 @@ interface Counts {
   autonomous: number;
 }
 
-/** Whether a review span counts towards cycle time: its pull request was merged. */
+/** Returns whether a review span counts towards cycle time: its pull request was merged. */
 export function isMergedReview(review: { state: string | undefined }): boolean {
   return review.state === 'merged';
 }
 
 /**
- * Whether a stage span belongs to the factory's own cycle time and MLTC: every
- * span except those of the bridge's human baseline pull requests.
+ * Returns whether a stage span belongs to the factory's own cycle time and MLTC:
+ * every span except those of the bridge's human baseline pull requests.
  */
 export function isFactoryChange(stage: { labels: SpanLabels }): boolean {
   return stage.labels.authorKind !== 'human';
 }
 
-/** Whether a deployment span counts towards MLTC: production, and not failed (status ERROR). */
+/** Returns whether a deployment span counts towards MLTC: production, and not failed (status ERROR). */
 export function isProductionDeployment(deployment: { environment: string | undefined; error: boolean }): boolean {
   return deployment.environment === 'production' && !deployment.error;
 }

@@ -23,7 +23,7 @@ export interface SpanLabels {
   readonly authorKind: string;
 }
 
-/** What every stage span keeps. */
+/** Fields that every stage span keeps. */
 export interface StageSpan {
   spanId: string;
   labels: SpanLabels;
@@ -190,7 +190,7 @@ export class RunSetBuilder {
   }
 }
 
-/** The run's outcome: the outcome span that ended last, or undefined while the run is open. */
+/** Returns the run's outcome: the outcome span that ended last, or undefined while the run is open. */
 export function finalOutcome(run: Run): OutcomeStage | undefined {
   return lastByEnd(run.outcomes);
 }

@@ -30,7 +30,7 @@ export type BridgeEvent =
       type: 'pull_request';
       action: 'opened' | 'reopened' | 'synchronize' | 'closed' | 'edited' | 'ready_for_review' | 'labeled' | 'unlabeled';
       pullRequest: PullRequestFacts;
-      /** Login of whoever caused the event; for synchronize, the pusher. */
+      /** Login of the user who caused the event (for synchronize, the pusher). */
       sender: string;
       /** For synchronize: the new head commit. */
       afterSha: string | null;
@@ -68,7 +68,7 @@ export type BridgeEvent =
       deployedAt: number;
       /** When the deployment was created, which bounds what it can contain. */
       createdAt: number;
-      /** Further commits the deploy pipeline says the deployment contains. */
+      /** Further commits that the deploy pipeline lists as part of the deployment. */
       commits: string[];
     }
   | {

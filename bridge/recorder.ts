@@ -13,7 +13,7 @@ import {
 } from '../sdk/index.js';
 import type { Recording } from './recording.js';
 
-/** Where and how the recorder exports. */
+/** Export settings of the recorder. */
 export interface RecorderOptions {
   target: OtlpHttpTarget;
   metricsTarget?: OtlpHttpTarget;
@@ -53,7 +53,10 @@ export class Recorder {
     this.telemetry = new FactoryTelemetry({ tracerProvider: this.provider, onError: (error) => options.onProblem(error.message) });
   }
 
-  /** Makes the SDK calls of `recording`; returns the spans they ended. Never throws. */
+  /**
+ * Makes the SDK calls of `recording` and returns the number of spans they ended.
+ * The SDK runs without strict mode, so it reports invalid input instead of throwing.
+ */
   record(recording: Recording): number {
     const before = this.authorKind.ended;
     this.authorKind.current = recording.authorKind;

@@ -15,7 +15,7 @@ import { TASK_COMPLEXITIES, type TaskComplexity } from './semconv.js';
  * label the spans that the handler records.
  */
 
-/** What a pull request says about its run. */
+/** The run facts that a pull request carries. */
 export interface PullRequestLink {
   runId: string;
   /** `gen_ai.request.model` of the run. */
@@ -25,7 +25,7 @@ export interface PullRequestLink {
   complexity?: TaskComplexity;
 }
 
-/** Where a link was found. */
+/** Carrier in which a link was found. */
 export type PullRequestLinkSource = 'body' | 'branch' | 'trailer';
 
 /** Prefix of the head branch names that carry a run id. */

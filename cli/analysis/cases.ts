@@ -9,7 +9,7 @@ import type { ReportDimension } from './source.js';
  * spans of each run, so it reads the embedded store only.
  */
 
-/** Which resolved runs are candidates. */
+/** Filter on the outcome of the resolved runs that are candidates. */
 export type CaseOutcome = 'not-one-shot' | 'not-autonomous' | 'closed' | 'any';
 export const CASE_OUTCOMES: readonly CaseOutcome[] = ['not-one-shot', 'not-autonomous', 'closed', 'any'];
 
@@ -108,7 +108,7 @@ function toCase(run: Run, traceUrl: string | undefined): Case {
 const SIGNATURE_DIGITS = 8;
 
 /**
- * The attempt chain in one line, for example
+ * Formats the attempt chain in one line, for example
  * `#1 ci failure test_failure sig=ab12cd34 → #2 ci failure test_failure sig=ab12cd34 (repeated) → closed`.
  */
 export function shortChain(run: Run): string {

@@ -13,12 +13,12 @@ export function formatTable(rows: string[][]): string {
   return [line(rows[0]!), rule, ...rows.slice(1).map(line)].join('\n');
 }
 
-/** A rate from 0 to 1 as a percentage with one decimal; "n/a" for no runs. */
+/** Formats a rate from 0 to 1 as a percentage with one decimal, or "n/a" for no runs. */
 export function percent(rate: number | undefined): string {
   return rate === undefined || Number.isNaN(rate) ? 'n/a' : `${(rate * 100).toFixed(1)}%`;
 }
 
-/** An interval of rates, e.g. "42.3% to 61.5%". */
+/** Formats an interval of rates, e.g. "42.3% to 61.5%". */
 export function percentRange(lower: number, upper: number): string {
   return `${percent(lower)} to ${percent(upper)}`;
 }
@@ -31,7 +31,7 @@ export function duration(seconds: number | undefined): string {
   return `${(seconds / 86_400).toFixed(1)} d`;
 }
 
-/** A label value for a table: '' (the attribute was absent) as "(none)". */
+/** Formats a label value for a table, with '' (the attribute was absent) as "(none)". */
 export function labelText(value: string | undefined): string {
   return value === undefined || value === '' ? '(none)' : value;
 }

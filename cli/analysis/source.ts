@@ -50,7 +50,7 @@ export interface SliceCounts {
 export interface CountSource {
   /** For example "embedded store .demo/factory.jsonl" or "Prometheus at http://127.0.0.1:9090". */
   readonly description: string;
-  /** How the window was chosen, in one sentence. */
+  /** One sentence on how the window was chosen. */
   readonly windowDescription: string;
   /** Recording rules read so far (Prometheus), in the order first read. */
   readonly rulesRead: string[];

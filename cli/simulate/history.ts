@@ -14,8 +14,8 @@ import { recordPlans, ROLES, type RecordOptions, type Role } from './record.js';
 
 /**
  * History mode of the simulator: records run plans in this process through a
- * history recorder instead of a collector, with the three roles' service names
- * of the live mode, so the backfilled series carry the same `job` and
+ * history recorder instead of a collector. It uses the live mode's three role
+ * service names, so the backfilled series carry the same `job` and
  * `service_name` as a live simulation.
  */
 
@@ -35,7 +35,7 @@ export function parseHistoryLength(text: string): number | { error: string } {
   return count * (match[2] === 'w' ? WEEK_MS : DAY_MS);
 }
 
-/** The history length in weeks, as PlanOptions.weeks takes it (fractional for days). */
+/** Converts a history length to weeks, as PlanOptions.weeks takes it (fractional for days). */
 export function historyWeeks(lengthMs: number): number {
   return lengthMs / WEEK_MS;
 }
@@ -64,9 +64,9 @@ export function checkHistoryFits(lengthMs: number, end: Date, now: Date = new Da
 }
 
 /**
- * The recorder options for the running local stack: the one FACTORY_STACK_DIR
- * names, else `<repo>/.stack`. Returns an error message when that stack is not
- * running or its Prometheus data directory or promtool is missing.
+ * Returns the recorder options for the running local stack: the one
+ * FACTORY_STACK_DIR names, else `<repo>/.stack`. Returns an error message instead
+ * when that stack is not running or its Prometheus data directory or promtool is missing.
  */
 export function localHistoryTarget(env: NodeJS.ProcessEnv = process.env): Pick<HistoryRecorderOptions, 'prometheusUrl' | 'promtool' | 'prometheusDataDir'> | { error: string } {
   const status = getStackStatus({ env });
@@ -98,7 +98,7 @@ export async function recordHistory(plans: readonly RunPlan[], recorder: History
   return recorder.finish();
 }
 
-/** One line per figure of a history result, for the simulate and demo commands. */
+/** Formats a history result as one line per figure, for the simulate and demo commands. */
 export function describeHistoryResult(result: HistoryResult): string[] {
   const lines = [
     `backfilled ${result.spans} spans as ${result.series} series (${result.dataPoints} data points in ${result.requests} requests) ` +

@@ -1,7 +1,7 @@
 // Imports the AIDev pull requests of four coding agents as history into the local
-// stack, and checks each agent's merged share and median cycle time in Prometheus
-// against figures computed here straight from the CSV files, with code that shares
-// nothing with the importer but the CSV parser.
+// stack. Then it checks each agent's merged share and median cycle time in
+// Prometheus against figures computed here from the CSV files, by code that
+// shares nothing with the importer but the CSV parser.
 import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -24,8 +24,8 @@ if (!haveData && isCi()) throw new Error(`missing ${AIDEV_DIR}; CI must run the 
 if (!haveData) console.warn(`skipping the AIDev end-to-end test: ${AIDEV_DIR} is absent (it ships beside the repository, not in it; set FACTORY_AIDEV_DIR to its path)`);
 
 const AGENTS = { Claude_Code: 'Claude Code', Copilot: 'Copilot', Cursor: 'Cursor', OpenAI_Codex: 'OpenAI Codex' } as const;
-// A history reaches 12 weeks back from its last event (late June 2025); the few
-// older pull requests of Claude Code and Cursor are left out on both sides.
+// A history reaches 12 weeks back from its last event (late June 2025), so the
+// few older pull requests of Claude Code and Cursor are left out on both sides.
 const SINCE = '2025-04-05T00:00:00Z';
 // The assertions read whole-history totals, which a daily step leaves unchanged
 // while writing a 24th of the samples of the default hourly step.
@@ -151,7 +151,7 @@ function reviewBuckets(): number[] {
 }
 
 // Prometheus's histogram_quantile on cumulative buckets: linear interpolation
-// inside the bucket that holds rank q·n, from 0 for the first bucket; a rank in
+// inside the bucket that contains rank q·n, from 0 for the first bucket. A rank in
 // the +Inf bucket gives the highest finite bound.
 function interpolatedQuantile(q: number, values: number[], bounds: number[]): number {
   const cumulative = bounds.map((bound) => values.filter((value) => value <= bound).length);
@@ -169,7 +169,7 @@ function exactMedian(values: number[]): number {
   return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
-// Index of the bucket whose range (previous bound, bound] holds the value.
+// Index of the bucket whose range (previous bound, bound] contains the value.
 function bucketOf(value: number, bounds: number[]): number {
   const index = bounds.findIndex((bound) => value <= bound);
   return index === -1 ? bounds.length : index;

@@ -127,7 +127,7 @@ describe('detection over the model swap, context experiment and broken feedback 
     expect(jobs.sort()).toEqual(['factory-simulator-deploy', 'factory-simulator-harness', 'factory-simulator-webhook']);
   });
 
-  it('scenario 1: the experiment arms sit near 31% and 52% with separate Wilson intervals and a matching split', async () => {
+  it('scenario 1: experiment arms separate', async () => {
     const url = stackB!.info.prometheusUrl;
     // The 14-day window ends a day after the last run started, when nearly all have resolved.
     const at = contextEnd + DAY;
@@ -149,7 +149,7 @@ describe('detection over the model swap, context experiment and broken feedback 
     expect(await one(url, 'experiment:factory_arm_split_mismatch:flag_14d{experiment="initiative-spec-context"}', at)).toBe(0);
   });
 
-  it('scenario 2: the retry-loop alert fires before the change and stops after it', async () => {
+  it('scenario 2: retry alert stops after change', async () => {
     const url = stackB!.info.prometheusUrl;
     const change = brokenStart + 4 * WEEK;
     // From the first whole week of the scenario, so that the 7-day windows hold its runs only.
@@ -167,7 +167,7 @@ describe('detection over the model swap, context experiment and broken feedback 
     expect(repeatFiring.every((interval) => interval.endMs < change + WEEK + DAY), JSON.stringify(repeatFiring)).toBe(true);
   });
 
-  it('scenario 2: the repeated-failure share is high before the change and low after it', async () => {
+  it('scenario 2: repeated share falls', async () => {
     const url = stackB!.info.prometheusUrl;
     const change = brokenStart + 4 * WEEK;
     const share = async (at: number) => ({
@@ -189,7 +189,7 @@ describe('detection over the model swap, context experiment and broken feedback 
     expectNear('autonomous after', autonomousAfter, 0.64, resolvedAfter);
   });
 
-  it('scenario 3: the model and model-by-complexity rules reproduce the overall and standard gaps', async () => {
+  it('scenario 3: model gaps reproduced', async () => {
     const url = stackB!.info.prometheusUrl;
     // Two 7-day windows that end two days after the last run started, before the
     // context experiment's first run, so together they hold the model swap only.
@@ -256,7 +256,7 @@ describe('detection of the hidden bottleneck', () => {
     expect(result.rulesSkipped).toBeUndefined();
   });
 
-  it('scenario 4: the hidden-bottleneck alert fires in the bottleneck weeks and clears after the tiered policy', async () => {
+  it('scenario 4: bottleneck alert fires, then clears', async () => {
     const url = stackA!.info.prometheusUrl;
     const week = (number: number) => hiddenStart + (number - 1) * WEEK;
     const history = await evaluateAlertOverHistory({ prometheusUrl: url, rule: rule('FactoryHiddenBottleneck'), startMs: hiddenStart + DAY, endMs: end - HOUR, stepMs: HOUR });
