@@ -28,6 +28,10 @@ const FLUSH_EVERY_RUNS = 500;
 export async function runImportCommand(argv: string[]): Promise<number> {
   const [source, ...rest] = argv;
   if (source === 'github' || source === 'aidev') return runPullRequestImport(source, rest);
+  if (source === '--help' || source === '-h') {
+    process.stdout.write(`${USAGE}\n\n${PULL_REQUEST_USAGE}\n`);
+    return 0;
+  }
   if (source !== 'swebench') {
     process.stderr.write(`${source === undefined ? 'missing import source' : `unknown import source ${JSON.stringify(source)}`}; expected swebench, github or aidev\n\n${USAGE}\n\n${PULL_REQUEST_USAGE}\n`);
     return 2;

@@ -17,6 +17,17 @@ describe('import github and aidev arguments', () => {
     vi.restoreAllMocks();
   });
 
+  it('prints every source for --help', async () => {
+    let stdout = '';
+    vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
+      stdout += String(chunk);
+      return true;
+    });
+    expect(await runImportCommand(['--help'])).toBe(0);
+    expect(stdout).toContain('import swebench <csv>');
+    expect(stdout).toContain('aidev <dir>');
+  });
+
   it('requires an agent login for github', async () => {
     expect(await runImportCommand(['github', '/nonexistent'])).toBe(2);
     expect(stderr).toContain('import github needs at least one --agent-login');
