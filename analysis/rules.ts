@@ -67,18 +67,27 @@ export function evaluateRecordingRules(runIterable: Iterable<Run>, window: TimeW
   emit('repository:factory_runs_started:increase_7d', repositoryStarted);
   emit('repository:factory_runs_resolved:increase_7d', Counter.of(spans.outcomes, byRepository).filledFrom(repositoryStarted));
 
-  // Cycle time and MLTC: cumulative buckets, counts and histogram_quantile estimates.
-  const durationRules: Array<[string, string, number[]]> = [
-    ['cycle_time', 'reviews_merged', spans.mergedReviewSeconds],
-    ['mltc', 'deployments_succeeded', spans.productionDeploymentSeconds],
+  // Cycle time and MLTC: cumulative buckets, counts and histogram_quantile
+  // estimates, factory-wide and per team.
+  const durationRules: Array<[string, string, Array<{ labels: SpanLabels; durationSeconds: number }>]> = [
+    ['cycle_time', 'reviews_merged', spans.mergedFactoryReviews],
+    ['mltc', 'deployments_succeeded', spans.productionDeployments],
   ];
-  for (const [metric, countName, values] of durationRules) {
-    if (values.length === 0) continue;
-    const buckets = cumulativeBuckets(values, DURATION_BUCKETS_SECONDS);
+  for (const [metric, countName, stages] of durationRules) {
+    if (stages.length === 0) continue;
+    const buckets = cumulativeBuckets(stages.map((stage) => stage.durationSeconds), DURATION_BUCKETS_SECONDS);
     pushBuckets(samples, `le:factory_${metric}_seconds_bucket:increase_7d`, buckets);
-    samples.push({ rule: `factory:${countName}:increase_7d`, labels: {}, value: values.length });
+    samples.push({ rule: `factory:${countName}:increase_7d`, labels: {}, value: stages.length });
     samples.push({ rule: `factory:${metric}_seconds:p50_7d`, labels: {}, value: histogramQuantile(0.5, buckets) });
     samples.push({ rule: `factory:${metric}_seconds:p90_7d`, labels: {}, value: histogramQuantile(0.9, buckets) });
+
+    for (const [team, seconds] of groupSeconds(stages, (stage) => stage.labels.team)) {
+      const labels: Record<string, string> = team === '' ? {} : { team };
+      const teamBuckets = cumulativeBuckets(seconds, DURATION_BUCKETS_SECONDS);
+      for (const bucket of teamBuckets) samples.push({ rule: `team_le:factory_${metric}_seconds_bucket:increase_7d`, labels: { ...labels, le: formatLe(bucket.le) }, value: bucket.count });
+      samples.push({ rule: `team:factory_${countName}:increase_7d`, labels, value: seconds.length });
+      samples.push({ rule: `team:factory_${metric}_seconds:p50_7d`, labels, value: histogramQuantile(0.5, teamBuckets) });
+    }
   }
 
   // Cycle time by author kind and complexity, human baseline pull requests included.
@@ -271,19 +280,27 @@ export function formatLe(le: number): string {
   return le === Number.POSITIVE_INFINITY ? '+Inf' : String(le);
 }
 
+/** A stage span reduced to what the duration rules read. */
+interface TimedStage {
+  labels: SpanLabels;
+  durationSeconds: number;
+}
+
 /** The spans that the rules read, already filtered to the window. */
 interface WindowSpans {
   outcomes: OutcomeStage[];
   roots: Array<{ labels: SpanLabels }>;
   verifications: Run['verifications'];
-  mergedReviewSeconds: number[];
-  productionDeploymentSeconds: number[];
+  /** Merged reviews of factory changes: the cycle time rules' input. */
+  mergedFactoryReviews: TimedStage[];
+  /** Successful production deployments of factory changes: the MLTC rules' input. */
+  productionDeployments: TimedStage[];
   /** Merged reviews of every author kind, human baseline included. */
-  mergedReviews: Array<{ labels: SpanLabels; durationSeconds: number }>;
+  mergedReviews: TimedStage[];
 }
 
 function spansInWindow(runs: Iterable<Run>, window: TimeWindow): WindowSpans {
-  const result: WindowSpans = { outcomes: [], roots: [], verifications: [], mergedReviewSeconds: [], productionDeploymentSeconds: [], mergedReviews: [] };
+  const result: WindowSpans = { outcomes: [], roots: [], verifications: [], mergedFactoryReviews: [], productionDeployments: [], mergedReviews: [] };
   for (const run of runs) {
     for (const outcome of run.outcomes) if (inWindow(window, outcome.endTimeUnixNano)) result.outcomes.push(outcome);
     for (const root of run.roots) if (inWindow(window, root.endTimeUnixNano)) result.roots.push(root);
@@ -291,13 +308,25 @@ function spansInWindow(runs: Iterable<Run>, window: TimeWindow): WindowSpans {
     for (const review of run.reviews) {
       if (!isMergedReview(review) || !inWindow(window, review.endTimeUnixNano)) continue;
       result.mergedReviews.push(review);
-      if (isFactoryChange(review)) result.mergedReviewSeconds.push(review.durationSeconds);
+      if (isFactoryChange(review)) result.mergedFactoryReviews.push(review);
     }
     for (const deployment of run.deployments) {
-      if (isProductionDeployment(deployment) && isFactoryChange(deployment) && inWindow(window, deployment.endTimeUnixNano)) result.productionDeploymentSeconds.push(deployment.durationSeconds);
+      if (isProductionDeployment(deployment) && isFactoryChange(deployment) && inWindow(window, deployment.endTimeUnixNano)) result.productionDeployments.push(deployment);
     }
   }
   return result;
+}
+
+/** Durations grouped by one label value, in first-seen order. */
+function groupSeconds(stages: readonly TimedStage[], valueOf: (stage: TimedStage) => string): Map<string, number[]> {
+  const groups = new Map<string, number[]>();
+  for (const stage of stages) {
+    const key = valueOf(stage);
+    const seconds = groups.get(key);
+    if (seconds === undefined) groups.set(key, [stage.durationSeconds]);
+    else seconds.push(stage.durationSeconds);
+  }
+  return groups;
 }
 
 function pushBuckets(samples: RuleSample[], rule: string, buckets: readonly HistogramBucket[]): void {

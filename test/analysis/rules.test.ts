@@ -92,6 +92,34 @@ describe('evaluateRecordingRules', () => {
     expect(value(samples, 'factory:mltc_seconds:p90_7d')).toBe(3600 + 3600 * 0.9);
   });
 
+  it('estimates team cycle time and MLTC', async () => {
+    const samples = await evaluate([
+      span('factory.review', 'c1', { 'factory.team': 'core', 'vcs.change.state': 'merged' }, { seconds: 3000 }),
+      span('factory.review', 'c2', { 'factory.team': 'core', 'vcs.change.state': 'merged' }, { seconds: 20_000 }),
+      span('factory.review', 'g1', { 'factory.team': 'growth', 'vcs.change.state': 'merged' }, { seconds: 100 }),
+      span('factory.review', 'h1', { 'factory.team': 'growth', 'factory.author.kind': 'human', 'vcs.change.state': 'merged' }, { seconds: 50_000 }),
+      span('factory.review', 'n1', { 'vcs.change.state': 'merged' }, { seconds: 4000 }),
+      span('factory.deployment', 'c1', { 'factory.team': 'core', 'deployment.environment.name': 'production' }, { seconds: 7000 }),
+      span('factory.deployment', 'g1', { 'factory.team': 'growth', 'deployment.environment.name': 'production' }, { seconds: 70, error: true }),
+    ]);
+
+    expect(value(samples, 'team:factory_reviews_merged:increase_7d', { team: 'core' })).toBe(2);
+    expect(value(samples, 'team:factory_reviews_merged:increase_7d', { team: 'growth' })).toBe(1);
+    expect(value(samples, 'team:factory_reviews_merged:increase_7d')).toBe(1);
+    // Buckets (1800, 3600] and (14400, 28800] contain one review each, so the median is the first's upper bound.
+    expect(value(samples, 'team_le:factory_cycle_time_seconds_bucket:increase_7d', { team: 'core', le: '3600' })).toBe(1);
+    expect(value(samples, 'team_le:factory_cycle_time_seconds_bucket:increase_7d', { team: 'core', le: '+Inf' })).toBe(2);
+    expect(value(samples, 'team:factory_cycle_time_seconds:p50_7d', { team: 'core' })).toBe(3600);
+    expect(value(samples, 'team:factory_cycle_time_seconds:p50_7d', { team: 'growth' })).toBe(60 + (300 - 60) * 0.5);
+    expect(value(samples, 'team:factory_cycle_time_seconds:p50_7d')).toBe(3600 + 3600 * 0.5);
+    expect(value(samples, 'team:factory_mltc_seconds:p50_7d', { team: 'core' })).toBe(3600 + 3600 * 0.5);
+    expect(value(samples, 'team_le:factory_mltc_seconds_bucket:increase_7d', { team: 'core', le: '7200' })).toBe(1);
+    // Growth's only deployment failed: no MLTC series, as in Prometheus where its
+    // buckets would not pass the status_code matcher.
+    expect(value(samples, 'team:factory_deployments_succeeded:increase_7d', { team: 'growth' })).toBeUndefined();
+    expect(value(samples, 'team:factory_mltc_seconds:p50_7d', { team: 'growth' })).toBeUndefined();
+  });
+
   it('counts retries, feedback, cost and attempts', async () => {
     const samples = await evaluate(fullFactory());
     expect(value(samples, 'team_repository:factory_retries_verified:increase_7d', { team: 'core', repository: 'acme/api' })).toBe(2);

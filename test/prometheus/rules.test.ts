@@ -21,6 +21,7 @@ const LEVEL_LABELS: Record<string, string[]> = {
   le: ['le'],
   author_kind_complexity: ['author_kind', 'complexity'],
   author_kind_complexity_le: ['author_kind', 'complexity', 'le'],
+  team_le: ['team', 'le'],
   team: ['team'],
   repository: ['repository'],
   team_repository: ['team', 'repository'],
