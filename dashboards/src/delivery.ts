@@ -2,7 +2,8 @@
  * The "Factory delivery" dashboard: cycle time and MLTC percentiles over time, and
  * one-shot success drawn against each of them on a second axis, so that a falling
  * success rate that shows up only as longer reviews or slower deploys is visible.
- * A row compares the cycle time of agent and human pull requests by complexity.
+ * A row compares the cycle time of agent and human pull requests by complexity,
+ * and another draws the hidden-bottleneck rules per team.
  */
 import { AxisPlacement } from '@grafana/grafana-foundation-sdk/common';
 import { DashboardBuilder, DashboardCursorSync, RowBuilder, type Dashboard } from '@grafana/grafana-foundation-sdk/dashboard';
@@ -15,7 +16,9 @@ import { PROMETHEUS_DATASOURCE, assignPanelIds, instantTableQuery, promQuery, re
 export const DELIVERY_DASHBOARD_UID = 'factory-delivery';
 
 const NO_LABELS_NOTE =
-  'The factory-wide cycle time and MLTC rules aggregate over all models, complexities, repositories and teams (they keep only the le label), so this dashboard has no model, complexity, repository or team variables.';
+  'The factory-wide cycle time and MLTC rules aggregate over all models, complexities, repositories and teams (they keep only the le label), so this dashboard has no model, complexity, repository or team variables; the row "By team" draws one line per team.';
+const TEAM_NOTE =
+  'team is factory.team; runs recorded without one draw as the line "not set". FactoryHiddenBottleneck compares these three per-team rules with their values 28 days earlier (docs/runbook.md).';
 const HUMAN_EXCLUDED_NOTE =
   'Human baseline pull requests (factory.author.kind human, recorded by the webhook bridge for pull requests without a factory run id) are left out.';
 const AUTHOR_KIND_NOTE =
@@ -123,6 +126,42 @@ function addAuthorKindRow(builder: DashboardBuilder): void {
   );
 }
 
+/** Adds a row with the rules of FactoryHiddenBottleneck, one line per team. */
+function addTeamRow(builder: DashboardBuilder): void {
+  const byTeam = (rule: string) => `label_replace(${rule}, "team", "not set", "team", "")`;
+  builder.withRow(new RowBuilder('By team'));
+  builder.withPanel(
+    timeseriesPanel(
+      'One-shot success by team',
+      `Recording rule team:factory_one_shot_success:ratio_7d: the one-shot share of the runs resolved in the 7 days before each point, per team. ${ONE_SHOT_RULE} ${TEAM_NOTE}`,
+      8,
+    )
+      .unit('percentunit')
+      .min(0)
+      .max(1)
+      .decimals(1)
+      .withTarget(promQuery('A', byTeam('team:factory_one_shot_success:ratio_7d'), '{{team}}')),
+  );
+  builder.withPanel(
+    timeseriesPanel(
+      'Cycle time p50 by team',
+      `Recording rule team:factory_cycle_time_seconds:p50_7d: the median cycle time of each team's pull requests merged in the 7 days before each point. A team whose reviews slow down can stay hidden in the factory-wide median when other teams merge more. ${CYCLE_TIME_DEFINITION} ${HUMAN_EXCLUDED_NOTE} ${HISTOGRAM_NOTE} ${TEAM_NOTE}`,
+      8,
+    )
+      .unit('s')
+      .withTarget(promQuery('A', byTeam('team:factory_cycle_time_seconds:p50_7d'), '{{team}}')),
+  );
+  builder.withPanel(
+    timeseriesPanel(
+      'MLTC p50 by team',
+      `Recording rule team:factory_mltc_seconds:p50_7d: the median MLTC of each team's successful production deployments in the 7 days before each point. ${MLTC_DEFINITION} ${HUMAN_EXCLUDED_NOTE} ${HISTOGRAM_NOTE} ${TEAM_NOTE}`,
+      8,
+    )
+      .unit('s')
+      .withTarget(promQuery('A', byTeam('team:factory_mltc_seconds:p50_7d'), '{{team}}')),
+  );
+}
+
 export function buildDeliveryDashboard(): Dashboard {
   const builder = new DashboardBuilder('Factory delivery')
     .uid(DELIVERY_DASHBOARD_UID)
@@ -153,6 +192,8 @@ export function buildDeliveryDashboard(): Dashboard {
       `${MLTC_DEFINITION} ${HUMAN_EXCLUDED_NOTE}`,
     ),
   );
+
+  addTeamRow(builder);
 
   addAuthorKindRow(builder);
 
