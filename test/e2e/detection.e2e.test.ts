@@ -1,12 +1,12 @@
-// Detection: gives two local stacks the four scenarios as history and checks that
-// the recording and alerting rules find each scenario's known answer.
+// Detection: gives a local stack the four scenarios as history, in the layout
+// of `npm run demo` (cli/demo/history-demo.ts), and checks that the recording
+// and alerting rules find each scenario's known result.
 //
-// The factory-wide alerts (FactoryHiddenBottleneck, FactoryRetryLoopsAddNothing)
-// would see a mix of scenarios in one history, so each stack keeps them apart:
-// stack A holds the hidden bottleneck alone (12 weeks, the whole window); stack B
-// holds the model swap, then the context experiment, then the broken feedback
-// loop, one after another with gaps, so that every window checked below holds
-// one scenario's runs.
+// The hidden bottleneck runs over the 12 weeks before now. Beside it, the model
+// swap, the context experiment and the broken feedback loop follow one another
+// with gaps. Each scenario has its own team, models and experiment, so every
+// check below reads one scenario's slice: the per-team alerts and rules, the
+// experiment's arms, or the models.
 //
 // "Near" is within STANDARD_ERRORS (4) binomial standard errors of the known
 // answer at the volume Prometheus counted, computed from its counts, so noise
@@ -18,17 +18,17 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { createHistoryRecorder, evaluateAlertOverHistory, localStackHistoryOptions, readRuleFiles, type HistoryResult } from '../../cli/history/index.js';
+import { detectionSummary, loadDemoScenarios, planDemoHistory } from '../../cli/demo/history-demo.js';
 import { recordHistory } from '../../cli/simulate/history.js';
 import { binomialTolerance, STANDARD_ERRORS } from '../../cli/simulate/measure.js';
-import { planRuns, type RunPlan } from '../../cli/simulate/plan.js';
-import { loadScenario } from '../../cli/simulate/scenario.js';
+import type { RunPlan } from '../../cli/simulate/plan.js';
 import { startTestStack } from './stack.js';
 
 const REPO = join(import.meta.dirname, '..', '..');
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 const WEEK = 7 * DAY;
-const SEEDS = { hiddenBottleneck: 11, brokenFeedbackLoop: 12, contextExperiment: 13, modelSwap: 14 };
+const SEEDS = { hidden: 11, broken: 12, context: 13, model: 14 };
 const RULES = readRuleFiles(join(REPO, 'prometheus', 'rules'));
 
 type Stack = Awaited<ReturnType<typeof startTestStack>>;
@@ -79,38 +79,27 @@ async function giveHistory(stack: Stack, plans: RunPlan[], end: number): Promise
   return recordHistory(plans, recorder);
 }
 
-// Both stacks use the ports of FACTORY_E2E_PORT_OFFSET, so the two suites run one after the other.
-describe('detection over the model swap, context experiment and broken feedback loop', () => {
-  let stackB: Stack | undefined;
+describe('detection over the four scenarios in the demo layout', () => {
+  let stack: Stack | undefined;
   let end: number;
-  // Epoch ms: the model swap ends, then the context experiment, then the broken feedback loop starts.
+  // Epoch ms of the layout's boundaries (see DemoHistoryLayout).
+  let hiddenStart: number;
   let modelEnd: number;
   let contextEnd: number;
   let brokenStart: number;
   let result: HistoryResult;
 
   beforeAll(async () => {
-    stackB = await startTestStack('detection-b');
+    stack = await startTestStack('detection');
     // After the stack started, so that the rule backfill reaches the end.
     end = Math.floor(Date.now() / HOUR) * HOUR;
-    const broken = loadScenario(join(REPO, 'scenarios', 'broken-feedback-loop.yaml'));
-    const context = loadScenario(join(REPO, 'scenarios', 'context-experiment.yaml'));
-    const model = loadScenario(join(REPO, 'scenarios', 'model-swap.yaml'));
-    brokenStart = end - broken.weeks * WEEK;
-    // One day between context and broken, three between model and context, so
-    // that outcomes that land after a scenario's end stay out of the windows below.
-    contextEnd = brokenStart - DAY;
-    modelEnd = contextEnd - context.weeks * WEEK - 3 * DAY;
-    const plans = [
-      ...planRuns(model, { seed: SEEDS.modelSwap, end: new Date(modelEnd) }),
-      ...planRuns(context, { seed: SEEDS.contextExperiment, end: new Date(contextEnd) }),
-      ...planRuns(broken, { seed: SEEDS.brokenFeedbackLoop, end: new Date(end) }),
-    ];
-    result = await giveHistory(stackB, plans, end);
-  }, 1_200_000);
+    const { plans, layout } = planDemoHistory(loadDemoScenarios(), 1, end, SEEDS);
+    ({ hiddenStart, modelEnd, contextEnd, brokenStart } = layout);
+    result = await giveHistory(stack, plans, end);
+  }, 1_500_000);
 
   afterAll(async () => {
-    await stackB?.stop();
+    await stack?.stop();
   });
 
   it('backfills raw series and recording rules', () => {
@@ -120,7 +109,7 @@ describe('detection over the model swap, context experiment and broken feedback 
   });
 
   it('writes the series under the live mode service names', async () => {
-    const url = new URL('/api/v1/label/job/values', stackB!.info.prometheusUrl);
+    const url = new URL('/api/v1/label/job/values', stack!.info.prometheusUrl);
     url.searchParams.set('match[]', 'factory_span_calls_total');
     url.searchParams.set('start', String((end - 13 * WEEK) / 1000));
     const jobs = ((await (await fetch(url)).json()) as { data: string[] }).data;
@@ -128,7 +117,7 @@ describe('detection over the model swap, context experiment and broken feedback 
   });
 
   it('scenario 1: experiment arms separate', async () => {
-    const url = stackB!.info.prometheusUrl;
+    const url = stack!.info.prometheusUrl;
     // The 14-day window ends a day after the last run started, when nearly all have resolved.
     const at = contextEnd + DAY;
     const arm = async (name: string) => {
@@ -150,11 +139,11 @@ describe('detection over the model swap, context experiment and broken feedback 
   });
 
   it('scenario 2: retry alert stops after change', async () => {
-    const url = stackB!.info.prometheusUrl;
+    const url = stack!.info.prometheusUrl;
     const change = brokenStart + 4 * WEEK;
     // From the first whole week of the scenario, so that the 7-day windows hold its runs only.
     const history = await evaluateAlertOverHistory({ prometheusUrl: url, rule: rule('FactoryRetryLoopsAddNothing'), startMs: brokenStart + WEEK + DAY, endMs: end - HOUR, stepMs: HOUR });
-    const firing = history.series.flatMap((series) => series.firing);
+    const firing = history.series.filter((series) => series.labels.team === 'platform').flatMap((series) => series.firing);
     logFiring('FactoryRetryLoopsAddNothing', firing, brokenStart);
     expect(firing.some((interval) => interval.startMs < change && interval.endMs >= change - DAY), JSON.stringify(firing)).toBe(true);
     // Once the 7-day window lies after the change, plus the alert's 1d `for`.
@@ -168,7 +157,7 @@ describe('detection over the model swap, context experiment and broken feedback 
   });
 
   it('scenario 2: repeated share falls', async () => {
-    const url = stackB!.info.prometheusUrl;
+    const url = stack!.info.prometheusUrl;
     const change = brokenStart + 4 * WEEK;
     const share = async (at: number) => ({
       ratio: await one(url, 'team:factory_retry_repeated_failure:ratio_7d{team="platform"}', at),
@@ -190,7 +179,7 @@ describe('detection over the model swap, context experiment and broken feedback 
   });
 
   it('scenario 3: model gaps reproduced', async () => {
-    const url = stackB!.info.prometheusUrl;
+    const url = stack!.info.prometheusUrl;
     // Two 7-day windows that end two days after the last run started, before the
     // context experiment's first run, so together they hold the model swap only.
     const windows = [modelEnd + 2 * DAY, modelEnd + 2 * DAY - WEEK];
@@ -231,47 +220,33 @@ describe('detection over the model swap, context experiment and broken feedback 
     gap('complex', 0.43);
   });
 
-});
 
-describe('detection of the hidden bottleneck', () => {
-  let stackA: Stack | undefined;
-  let end: number;
-  let hiddenStart: number;
-  let result: HistoryResult;
-
-  beforeAll(async () => {
-    stackA = await startTestStack('detection-a');
-    end = Math.floor(Date.now() / HOUR) * HOUR;
-    const hidden = loadScenario(join(REPO, 'scenarios', 'hidden-bottleneck.yaml'));
-    hiddenStart = end - hidden.weeks * WEEK;
-    result = await giveHistory(stackA, planRuns(hidden, { seed: SEEDS.hiddenBottleneck, end: new Date(end) }), end);
-  }, 1_200_000);
-
-  afterAll(async () => {
-    await stackA?.stop();
-  });
-
-  it('backfills raw series and recording rules', () => {
-    expect(result.spans).toBeGreaterThan(10_000);
-    expect(result.rulesSkipped).toBeUndefined();
-  });
-
-  it('scenario 4: bottleneck alert fires, then clears', async () => {
-    const url = stackA!.info.prometheusUrl;
+  it('scenario 4: team alert fires, clears', async () => {
+    const url = stack!.info.prometheusUrl;
     const week = (number: number) => hiddenStart + (number - 1) * WEEK;
     const history = await evaluateAlertOverHistory({ prometheusUrl: url, rule: rule('FactoryHiddenBottleneck'), startMs: hiddenStart + DAY, endMs: end - HOUR, stepMs: HOUR });
+    for (const series of history.series) logFiring(`FactoryHiddenBottleneck{team="${series.labels.team ?? ''}"}`, series.firing, hiddenStart);
+    // Only the hidden bottleneck's team has the shape.
+    expect(history.series.filter((series) => series.firing.length > 0).map((series) => series.labels.team)).toEqual(['growth']);
     const firing = history.series.flatMap((series) => series.firing);
-    logFiring('FactoryHiddenBottleneck', firing, hiddenStart);
     // The scenario file: from about the end of week 5 to the start of week 9.
     expect(firing.some((interval) => interval.startMs <= week(7) && interval.endMs >= week(8)), JSON.stringify(firing)).toBe(true);
     expect(firing.every((interval) => interval.startMs >= week(5) && interval.endMs < week(10)), JSON.stringify(firing)).toBe(true);
 
     // The policy's cut of the cycle time: about 40% from weeks 7-8 to week 12.
-    const bottleneck = await one(url, 'factory:cycle_time_seconds:p50_7d', week(9));
-    const after = await one(url, 'factory:cycle_time_seconds:p50_7d', end - HOUR);
-    process.stderr.write(`[detection] cycle time p50: ${(bottleneck / 3600).toFixed(1)} h at the end of week 8, ${(after / 3600).toFixed(1)} h in week 12\n`);
+    const bottleneck = await one(url, 'team:factory_cycle_time_seconds:p50_7d{team="growth"}', week(9));
+    const after = await one(url, 'team:factory_cycle_time_seconds:p50_7d{team="growth"}', end - HOUR);
+    process.stderr.write(`[detection] growth cycle time p50: ${(bottleneck / 3600).toFixed(1)} h at the end of week 8, ${(after / 3600).toFixed(1)} h in week 12\n`);
     expect(after / bottleneck, `cycle time p50 ${(bottleneck / 3600).toFixed(1)} h -> ${(after / 3600).toFixed(1)} h`).toBeLessThan(0.75);
-    const resolved = await one(url, 'factory:runs_resolved:increase_7d', week(9));
-    expectNear('one-shot in week 8', await one(url, 'factory:one_shot_success:ratio_7d', week(9)), 0.55, resolved);
+    const resolved = await one(url, 'team:factory_runs_resolved:increase_7d{team="growth"}', week(9));
+    expectNear('one-shot in week 8', await one(url, 'team:factory_one_shot_success:ratio_7d{team="growth"}', week(9)), 0.55, resolved);
+  });
+
+  it('demo summary has every finding', async () => {
+    const summary = await detectionSummary(stack!.info.prometheusUrl, { seed: 1, end, hiddenStart, modelEnd, contextEnd, brokenStart });
+    process.stderr.write(`${summary}\n`);
+    expect(summary).not.toContain('no data');
+    expect(summary).toMatch(/FactoryHiddenBottleneck fired\s+team growth, weeks /);
+    expect(summary).toMatch(/FactoryRetriesRepeatFailures fired\s+team platform, weeks /);
   });
 });
