@@ -185,22 +185,36 @@ export async function runDemoCommand(argv: string[]): Promise<number> {
     return combineExitCodes(code, await runStackHistory(running.info, seed));
   }
 
+  // The servers run in their own process group, so Ctrl-C reaches only this
+  // process. Until the demo finishes, it stops the stack that it started.
+  const stopOnInterrupt = () => {
+    process.stderr.write('\ninterrupted: stopping the local stack that this demo started\n');
+    stopStack()
+      .catch((error: unknown) => process.stderr.write(`stopping the local stack failed: ${(error as Error).message}; run \`npm run stack -- down\`\n`))
+      .finally(() => process.exit(130));
+  };
+  process.once('SIGINT', stopOnInterrupt);
+
   let stack;
-  try {
-    stack = await startStack({ interval: DEMO_INTERVAL });
-  } catch (error) {
-    process.stderr.write(`cannot start the local stack: ${(error as Error).message}\n`);
-    return 1;
-  }
   let code: number;
   try {
-    code = await runDemo({ otlpEndpoint: stack.otlpHttpEndpoint, prometheusUrl: stack.prometheusUrl, runs, seed });
-  } catch (error) {
-    await stopStack();
-    throw error;
+    try {
+      stack = await startStack({ interval: DEMO_INTERVAL });
+    } catch (error) {
+      process.stderr.write(`cannot start the local stack: ${(error as Error).message}\n`);
+      return 1;
+    }
+    try {
+      code = await runDemo({ otlpEndpoint: stack.otlpHttpEndpoint, prometheusUrl: stack.prometheusUrl, runs, seed });
+    } catch (error) {
+      await stopStack();
+      throw error;
+    }
+    // The stack keeps running with its history, so that the boards and queries can show it.
+    code = combineExitCodes(code, await runStackHistory(stack, seed));
+  } finally {
+    process.off('SIGINT', stopOnInterrupt);
   }
-  // The stack keeps running with its history, so that the boards and queries can show it.
-  code = combineExitCodes(code, await runStackHistory(stack, seed));
   process.stdout.write(`\nThe local stack keeps running: Prometheus at ${stack.prometheusUrl}. Stop it with \`npm run stack -- down\`.\n`);
   return code;
 }
