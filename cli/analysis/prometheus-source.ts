@@ -65,14 +65,17 @@ export class PrometheusSource implements CountSource {
 
     const keys = [...new Set((vectors.get('resolved') ?? []).map((sample) => sample.labels[by] ?? ''))].sort();
     const valueOf = (name: string, key: string) => (vectors.get(name) ?? []).find((sample) => (sample.labels[by] ?? '') === key)?.value ?? 0;
+    // Only teams have cycle time and MLTC rules (the median, for FactoryHiddenBottleneck).
+    const cycleTimes = by === 'team' ? await this.teamDurations('cycle_time', 'team:factory_reviews_merged:increase_7d') : new Map<string, DurationStat>();
+    const mltcs = by === 'team' ? await this.teamDurations('mltc', 'team:factory_deployments_succeeded:increase_7d') : new Map<string, DurationStat>();
     return keys.map((key) => ({
       labels: { [by]: key },
       resolved: valueOf('resolved', key),
       merged: family.merged ? valueOf('merged', key) : undefined,
       oneShot: valueOf('one_shot', key),
       autonomous: valueOf('autonomous', key),
-      cycleTime: undefined,
-      mltc: undefined,
+      cycleTime: cycleTimes.get(key),
+      mltc: mltcs.get(key),
     }));
   }
 
@@ -189,6 +192,23 @@ export class PrometheusSource implements CountSource {
       return samples[0] === undefined || Number.isNaN(samples[0].value) ? undefined : { value: samples[0].value };
     };
     return { count, p50: await quantile('p50'), p90: await quantile('p90'), estimated: true };
+  }
+
+  /** Reads a team duration rule's count and median per team; teams without a merged review or deployment are left out. */
+  private async teamDurations(metric: string, countRule: string): Promise<Map<string, DurationStat>> {
+    const counts = await this.vector(countRule, countRule);
+    const medianRule = `team:factory_${metric}_seconds:p50_7d`;
+    const medians = await this.vector(medianRule, medianRule);
+    const result = new Map<string, DurationStat>();
+    for (const sample of counts) {
+      const count = whole(sample.value);
+      if (count === 0) continue;
+      const team = sample.labels.team ?? '';
+      const median = medians.find((other) => (other.labels.team ?? '') === team);
+      const p50 = median === undefined || Number.isNaN(median.value) ? undefined : { value: median.value };
+      result.set(team, { count, p50, p90: undefined, estimated: true });
+    }
+    return result;
   }
 
   private async scalar(query: string, rule: string): Promise<number> {

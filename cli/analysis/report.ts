@@ -53,8 +53,11 @@ export async function buildReport(source: CountSource, by: ReportDimension | und
   } else {
     notes.push('Cycle time and MLTC quantiles are exact, with distribution-free 95% intervals from order statistics.');
   }
-  if (slices.some((slice) => slice.cycleTime === undefined) && by !== undefined && factorySlice.cycleTime?.estimated === true) {
+  if (by !== undefined && by !== 'team' && factorySlice.cycleTime?.estimated === true) {
     notes.push(`The recording rules keep no cycle time or MLTC per ${by}; use --file for them.`);
+  }
+  if (by === 'team' && factorySlice.cycleTime?.estimated === true) {
+    notes.push('The recording rules keep only the median cycle time and MLTC per team (no p90); use --file for more.');
   }
   return {
     command: 'report',

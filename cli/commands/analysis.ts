@@ -1,5 +1,5 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { statSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CASE_OUTCOMES, formatCases, sampleCases, type CasesAnswer } from '../analysis/cases.js';
 import { formatCompare, formatExperiment, formatLoops, runCompare, runExperiment, runLoops } from '../analysis/decisions.js';
@@ -11,6 +11,7 @@ import { PrometheusSource } from '../analysis/prometheus-source.js';
 import { buildReport, formatReport } from '../analysis/report.js';
 import { REPORT_DIMENSIONS, type CountSource, type ReportDimension } from '../analysis/source.js';
 import { renderHtmlReport } from '../report/html.js';
+import { FAILURE_CLASSES } from '../../sdk/semconv.js';
 
 /**
  * `factory-telemetry report | experiment | compare | loops | cases`: answers
@@ -154,6 +155,10 @@ async function run(command: AnalysisCommand, argv: string[], usage: string): Pro
   if (values.html !== undefined && options.source.kind === 'prometheus') {
     throw new UsageError('--html needs per-run data for its weekly charts: give --file PATH instead of --prometheus');
   }
+  // A mistyped folder gets an error, not a new folder tree.
+  if (values.html !== undefined && !isDirectory(dirname(resolve(values.html)))) {
+    throw new UsageError(`invalid --html ${JSON.stringify(values.html)}: the folder ${JSON.stringify(dirname(resolve(values.html)))} does not exist; create it first or choose another path`);
+  }
   if (options.source.kind === 'prometheus' && options.windowNanos !== undefined) {
     throw new UsageError(`--window applies to --file only: the recording rules have fixed windows of 7 days (14 for experiments). Remove --window, or use --end to read the rules at another time`);
   }
@@ -190,7 +195,6 @@ async function report(options: SourceOptions, values: Values): Promise<number> {
 
   if (values.html !== undefined && file !== undefined) {
     const data = await htmlReportData(file, answer, file.window, new Date());
-    mkdirSync(dirname(values.html), { recursive: true });
     writeFileSync(values.html, renderHtmlReport(data));
     process.stderr.write(`wrote the HTML report to ${values.html}\n`);
   }
@@ -245,9 +249,18 @@ async function cases(options: SourceOptions, values: Values): Promise<number> {
     const value = values[dimension];
     if (value !== undefined) labels[dimension] = value;
   }
-  const filter = { outcome, failureClass: values.class, labels };
+  const failureClass = values.class === undefined ? undefined : parseChoice('--class', values.class, FAILURE_CLASSES);
+  const filter = { outcome, failureClass, labels };
 
   const { file } = await openSource(options);
+  // A mistyped team or model would read as "no such case"; name the values the file has.
+  for (const [dimension, value] of Object.entries(labels) as Array<[ReportDimension, string]>) {
+    const present = new Set(file!.runs.map((run) => run.labels[dimension]));
+    if (!present.has(value)) {
+      const known = [...present].filter((name) => name !== '').sort();
+      throw new UsageError(`invalid --${dimension} ${JSON.stringify(value)}: no run in the file has it; the file has ${known.length === 0 ? `no ${dimension} label` : known.map((name) => JSON.stringify(name)).join(', ')}`);
+    }
+  }
   const drawn = sampleCases(file!.runs, file!.window, { ...filter, sample, seed, traceUrl });
   const answer: CasesAnswer = { command: 'cases', source: file!.description, window: file!.windowDescription, filter, seed, ...drawn };
   print(options, answer, formatCases(answer));
@@ -286,4 +299,12 @@ function parseShare(flag: string, text: string): number {
     throw new UsageError(`invalid ${flag} ${JSON.stringify(text)}: expected a proportion between 0 and 1, e.g. 0.1 for 10 points`);
   }
   return value;
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
 }

@@ -174,6 +174,10 @@ export async function runDemoCommand(argv: string[]): Promise<number> {
       process.stderr.write(`invalid OTEL_EXPORTER_OTLP_ENDPOINT ${JSON.stringify(otlp)}: expected the collector's base URL, e.g. http://127.0.0.1:4318\n`);
       return 2;
     }
+    if (!isHttpUrl(prometheus)) {
+      process.stderr.write(`invalid PROMETHEUS_URL ${JSON.stringify(prometheus)}: expected Prometheus's base URL, e.g. http://127.0.0.1:9090\n`);
+      return 2;
+    }
     return runDemo({ otlpEndpoint: otlp, prometheusUrl: prometheus, runs, seed });
   }
 

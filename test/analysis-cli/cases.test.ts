@@ -104,6 +104,8 @@ describe('cases', () => {
     [['--sample', '0'], 'invalid --sample "0": expected a whole number from 1 to 10000'],
     [['--seed', '1.5'], 'invalid --seed "1.5"'],
     [['--outcome', 'failed'], 'invalid --outcome "failed": expected one of not-one-shot, not-autonomous, closed, any'],
+    [['--class', 'no_such_class'], 'invalid --class "no_such_class": expected one of requirements_gap, compile_error, test_failure'],
+    [['--team', 'nobody'], 'invalid --team "nobody": no run in the file has it; the file has "blue", "red"'],
   ])('rejects %j', async (flags, message) => {
     const { code, stderr } = await cases(['--file', file, ...flags]);
     expect(code).toBe(2);

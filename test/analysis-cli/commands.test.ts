@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -220,7 +220,7 @@ describe('shared flags', () => {
 
   it.each([
     ['empty', '', 'no spans in --file', 'it holds no OTLP spans'],
-    ['garbage', 'not json\n{"resourceSpans": [\n', 'no spans in --file', 'all 2 of its lines were skipped (line 1: invalid JSON'],
+    ['garbage', 'not json\n{"resourceSpans": [\n', 'no spans in --file', '2 lines were skipped (line 1: invalid JSON'],
     ['wrong shape', '{"a": 1}\n', 'no spans in --file', 'OTLP JSON lines file'],
   ])('report rejects a file with no spans: %s', async (name, content, message, detail) => {
     const file = join(dir, `${name.replace(' ', '-')}.jsonl`);
@@ -246,6 +246,7 @@ describe('shared flags', () => {
 
 describe('report --html', () => {
   it('writes the page from the file', async () => {
+    mkdirSync(join(dir, 'html'), { recursive: true });
     const out = join(dir, 'html', 'report.html');
     const { code, stderr } = await run('report', ['--file', small, '--html', out]);
     expect(code).toBe(0);
@@ -253,6 +254,14 @@ describe('report --html', () => {
     const page = readFileSync(out, 'utf8');
     expect(page).toContain('<h2>Experiment spec-context</h2>');
     expect(page).toContain('<td>One-shot success</td><td class="number">55.0%</td>');
+  });
+
+  it('rejects a missing folder', async () => {
+    const out = join(dir, 'no-such-folder', 'report.html');
+    const { code, stderr } = await run('report', ['--file', small, '--html', out]);
+    expect(code).toBe(2);
+    expect(stderr).toContain(`invalid --html ${JSON.stringify(out)}: the folder ${JSON.stringify(join(dir, 'no-such-folder'))} does not exist`);
+    expect(existsSync(join(dir, 'no-such-folder'))).toBe(false);
   });
 });
 

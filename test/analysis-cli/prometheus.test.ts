@@ -36,6 +36,10 @@ const VECTORS: Record<string, Vector> = {
   'sum by (repository) (team_repository:factory_runs_resolved:increase_7d)': [[repository('acme/red'), 10], [repository('acme/blue'), 10]],
   'sum by (repository) (team_repository:factory_runs_one_shot:increase_7d)': [[repository('acme/red'), 3], [repository('acme/blue'), 8]],
   'sum by (repository) (team_repository:factory_runs_autonomous:increase_7d)': [[repository('acme/red'), 5], [repository('acme/blue'), 8]],
+  'team:factory_reviews_merged:increase_7d': [[team('red'), 6], [team('blue'), 8]],
+  'team:factory_cycle_time_seconds:p50_7d': [[team('red'), 14_400], [team('blue'), 21_600]],
+  'team:factory_deployments_succeeded:increase_7d': [[team('red'), 0], [team('blue'), 8]],
+  'team:factory_mltc_seconds:p50_7d': [[team('blue'), 3600]],
   'team:factory_retries_verified:increase_7d': [[team('red'), 7]],
   'team:factory_retries_repeated:increase_7d': [[team('red'), 5]],
   'repository:factory_retries_verified:increase_7d': [[repository('acme/red'), 7]],
@@ -155,6 +159,18 @@ describe('Prometheus source', () => {
     const rates = (body: { slices: Array<{ labels: { team: string }; oneShot: unknown; autonomous: unknown }> }) =>
       body.slices.map((slice) => [slice.labels.team, slice.oneShot, slice.autonomous]);
     expect(rates(fromRules.body)).toEqual(rates(fromFile.body));
+  });
+
+  it('reads team cycle time and MLTC', async () => {
+    const { body } = await json('report', ['--prometheus', url, '--by', 'team']);
+    const slice = (name: string) => body.slices.find((candidate: { labels: { team: string } }) => candidate.labels.team === name);
+    expect(slice('red').cycleTime).toEqual({ count: 6, p50: { value: 14_400 }, p90: undefined, estimated: true });
+    expect(slice('blue').cycleTime).toEqual({ count: 8, p50: { value: 21_600 }, p90: undefined, estimated: true });
+    // Red had no successful production deployment in the window.
+    expect(slice('red').mltc).toBeNull();
+    expect(slice('blue').mltc).toEqual({ count: 8, p50: { value: 3600 }, p90: undefined, estimated: true });
+    expect(body.notes).toContain('The recording rules keep only the median cycle time and MLTC per team (no p90); use --file for more.');
+    expect(body.rules).toContain('team:factory_cycle_time_seconds:p50_7d');
   });
 
   it('answers the experiment as the file does', async () => {

@@ -114,6 +114,14 @@ describe('runDemoCommand --no-stack', () => {
     expect(output.stderr()).toContain('invalid OTEL_EXPORTER_OTLP_ENDPOINT "127.0.0.1:4318"');
   });
 
+  it('rejects an invalid PROMETHEUS_URL with exit code 2', async () => {
+    vi.stubEnv('OTEL_EXPORTER_OTLP_ENDPOINT', 'http://127.0.0.1:4318');
+    vi.stubEnv('PROMETHEUS_URL', 'not-a-url');
+    const output = captureOutput();
+    expect(await runDemoCommand(['--no-stack'])).toBe(2);
+    expect(output.stderr()).toContain('invalid PROMETHEUS_URL "not-a-url": expected Prometheus\'s base URL');
+  });
+
   it('fails at once when no span reached the collector', async () => {
     const collector = await backend({ tracesStatus: 400, resolvedRuns: () => 0 });
     vi.stubEnv('OTEL_EXPORTER_OTLP_ENDPOINT', collector.url);
