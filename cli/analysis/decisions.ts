@@ -37,7 +37,7 @@ export type ExperimentReport = Envelope & { command: 'experiment'; arms: ArmCoun
 
 export async function runExperiment(source: CountSource, options: ExperimentOptions): Promise<ExperimentReport> {
   const { arms: found, weeks, windowDescription } = await source.experiment(options.name);
-  if (found.length === 0) {
+  if (found.every((arm) => arm.resolved === 0)) {
     const names = await source.experimentNames();
     throw new UsageError(
       `experiment ${JSON.stringify(options.name)} has no resolved runs in the window; experiments with runs: ${names.length === 0 ? 'none' : names.join(', ')}`,

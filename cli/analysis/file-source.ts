@@ -99,23 +99,22 @@ export class FileSource implements CountSource {
   }
 
   /**
-   * The weeks that turn an experiment's counts into a weekly rate. Over the
-   * whole file that is the time from its first to its last resolved run, because
-   * an experiment of two weeks in a file of twelve would otherwise look slow.
+   * The weeks that turn an experiment's counts into a weekly rate: the time from
+   * its first to its last run resolved in the window, because an experiment of
+   * two weeks in a window of twelve would otherwise look slow.
    */
   private experimentWeeks(name: string): { weeks: number; windowDescription: string } {
-    if (!this.resolved.wholeFile) return { weeks: this.resolved.weeks, windowDescription: this.windowDescription };
     let first: bigint | undefined;
     let last: bigint | undefined;
     for (const run of this.file.runs) {
       for (const outcome of run.outcomes) {
-        if (outcome.labels.experiment !== name) continue;
+        if (outcome.labels.experiment !== name || !inWindow(this.window, outcome.endTimeUnixNano)) continue;
         if (first === undefined || outcome.endTimeUnixNano < first) first = outcome.endTimeUnixNano;
         if (last === undefined || outcome.endTimeUnixNano > last) last = outcome.endTimeUnixNano;
       }
     }
     if (first === undefined || last === undefined) return { weeks: this.resolved.weeks, windowDescription: this.windowDescription };
-    const weeks = Math.max(Number(last - first) / NANOS_PER_WEEK, 1 / 7);
+    const weeks = Math.min(Math.max(Number(last - first) / NANOS_PER_WEEK, 1 / 7), this.resolved.weeks);
     return {
       weeks,
       windowDescription: `${this.windowDescription}; the experiment's runs resolved from ${isoOf(first)} to ${isoOf(last)}, ${weeks.toFixed(1)} weeks`,

@@ -107,7 +107,11 @@ export class PrometheusSource implements CountSource {
 
   async experimentNames(): Promise<string[]> {
     const rule = 'experiment:factory_runs_resolved:increase_14d';
-    return (await this.vector(rule, rule)).map((sample) => sample.labels.experiment ?? '').filter((name) => name !== '');
+    // The rule keeps a 0 sample while its input series exist, long after the experiment's last run.
+    return (await this.vector(rule, rule))
+      .filter((sample) => sample.value > 0)
+      .map((sample) => sample.labels.experiment ?? '')
+      .filter((name) => name !== '');
   }
 
   async modelCounts(by: string, within: string): Promise<{ counts: ModelComplexityCounts[]; costPerRun: Record<string, number> | undefined }> {

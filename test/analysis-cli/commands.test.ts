@@ -145,6 +145,13 @@ describe('experiment', () => {
     expect(stderr).toContain(fix);
   });
 
+  it('rates runs over the experiment, not the window', async () => {
+    const { body } = await json('experiment', [EXPERIMENT, '--file', small, '--window', '30d', '--end', '2026-11-30T13:00:00Z']);
+    // The fixture's runs resolve within 6 days, so a 30-day window must not dilute the weekly rate.
+    expect(body.weeks).toBeLessThan(1);
+    expect(body.answer.weeklyRuns).toBeCloseTo(20 / body.weeks, 6);
+  });
+
   it('names the experiments when one is unknown', async () => {
     const { code, stderr } = await run('experiment', ['other', '--file', small]);
     expect(code).toBe(2);

@@ -15,7 +15,7 @@ import { baseFactory, EXPERIMENT, writeRuns } from './fixture.js';
 
 type Vector = Array<[Record<string, string>, number]>;
 
-const arm = (name: string, complexity: string): Record<string, string> => ({ experiment: EXPERIMENT, arm: name, complexity });
+const arm = (name: string, complexity: string, experiment = EXPERIMENT): Record<string, string> => ({ experiment, arm: name, complexity });
 const team = (name: string) => ({ team: name });
 const repository = (name: string) => ({ repository: name });
 
@@ -62,6 +62,8 @@ const VECTORS: Record<string, Vector> = {
     [arm('treatment', 'standard'), 4],
     [arm('treatment', 'complex'), 4],
   ],
+  'experiment:factory_runs_resolved:increase_14d': [[{ experiment: EXPERIMENT }, 20], [{ experiment: 'ended' }, 0]],
+  'experiment_arm_complexity:factory_runs_resolved:increase_14d{experiment="ended"}': [[arm('control', 'standard', 'ended'), 0]],
   'model_complexity:factory_runs_resolved:increase_7d': [
     [{ model: 'm1', complexity: 'standard' }, 5],
     [{ model: 'm1', complexity: 'complex' }, 5],
@@ -186,6 +188,14 @@ describe('Prometheus source', () => {
       'experiment_arm_complexity:factory_runs_one_shot:increase_14d',
       'experiment_arm_complexity:factory_runs_autonomous:increase_14d',
     ]);
+  });
+
+  it('treats an experiment whose counts are 0 as without runs', async () => {
+    const output = captureOutput();
+    const code = await runAnalysisCommand('experiment', ['ended', '--prometheus', url]);
+    vi.restoreAllMocks();
+    expect(code).toBe(2);
+    expect(output.stderr()).toContain(`experiment "ended" has no resolved runs in the window; experiments with runs: ${EXPERIMENT}\n`);
   });
 
   it('compares models within complexity', async () => {
