@@ -97,7 +97,6 @@ export async function runEmbeddedDemo(options: EmbeddedDemoOptions): Promise<num
       `Ask more of the same file: factory-telemetry loops --file ${file}, ` +
       `factory-telemetry cases --file ${file} --class test_failure --sample 10\n`,
   );
-  process.stderr.write('demo path: embedded, no servers\n');
   return 0;
 }
 

@@ -136,6 +136,10 @@ export async function runDemoCommand(argv: string[]): Promise<number> {
     process.stderr.write(`give either --embedded or --stack, not both\n\n${USAGE}\n`);
     return 2;
   }
+  if (embedded && argv.includes('--no-stack')) {
+    process.stderr.write(`give either --embedded or --no-stack, not both: --no-stack reads a collector and Prometheus, --embedded needs neither\n\n${USAGE}\n`);
+    return 2;
+  }
   if (!argv.includes('--help') && !argv.includes('--no-stack') && !forceStack) {
     const availability = embedded ? { available: false as const, reason: '--embedded given' } : await localStackAvailability();
     if (!availability.available) {
@@ -147,11 +151,6 @@ export async function runDemoCommand(argv: string[]): Promise<number> {
       return runEmbeddedDemo({ dir: '.demo', seed: seedArgs.seed, end: new Date(), reason: availability.reason });
     }
   }
-  if (!argv.includes('--help')) {
-    const path = argv.includes('--no-stack') ? 'the collector and Prometheus that OTEL_EXPORTER_OTLP_ENDPOINT and PROMETHEUS_URL name' : 'local stack (collector and Prometheus)';
-    process.stderr.write(`demo path: ${path}; npm run demo -- --embedded runs without servers\n`);
-  }
-
   const args = parseDemoArgs(argv);
   if (args === 'help') {
     process.stdout.write(`${USAGE}\n`);
@@ -161,6 +160,8 @@ export async function runDemoCommand(argv: string[]): Promise<number> {
     process.stderr.write(`${args.error}\n\n${USAGE}\n`);
     return 2;
   }
+  const path = args.noStack ? 'the collector and Prometheus that OTEL_EXPORTER_OTLP_ENDPOINT and PROMETHEUS_URL name' : 'local stack (collector and Prometheus)';
+  process.stderr.write(`demo path: ${path}; npm run demo -- --embedded runs without servers\n`);
   const { runs, seed } = args;
 
   if (args.noStack) {

@@ -114,6 +114,19 @@ describe('runDemoCommand --no-stack', () => {
     expect(output.stderr()).toContain('invalid OTEL_EXPORTER_OTLP_ENDPOINT "127.0.0.1:4318"');
   });
 
+  it('rejects --embedded with --no-stack', async () => {
+    const output = captureOutput();
+    expect(await runDemoCommand(['--embedded', '--no-stack'])).toBe(2);
+    expect(output.stderr()).toContain('give either --embedded or --no-stack, not both');
+  });
+
+  it('names no demo path before rejecting a flag', async () => {
+    const output = captureOutput();
+    expect(await runDemoCommand(['--stack', '--runs', 'abc'])).toBe(2);
+    expect(output.stderr()).not.toContain('demo path:');
+    expect(output.stderr()).toContain('invalid --runs "abc"');
+  });
+
   it('rejects an invalid PROMETHEUS_URL with exit code 2', async () => {
     vi.stubEnv('OTEL_EXPORTER_OTLP_ENDPOINT', 'http://127.0.0.1:4318');
     vi.stubEnv('PROMETHEUS_URL', 'not-a-url');
