@@ -249,7 +249,7 @@ function issueMessage(issue: z.core.$ZodIssue, data: unknown): string {
   let value: unknown = data;
   for (const key of issue.path) value = value !== null && typeof value === 'object' ? (value as Record<PropertyKey, unknown>)[key] : undefined;
   if (issue.code === 'unrecognized_keys') return `unknown field ${issue.keys.map((key) => JSON.stringify(key)).join(', ')}; remove it or check its spelling`;
-  const found = value === undefined ? 'missing' : `got ${JSON.stringify(value)}`;
+  const found = value === undefined ? 'missing' : `got ${preview(value)}`;
   return `${issue.message} (${found})`;
 }
 
@@ -290,4 +290,12 @@ function checkReferences(scenario: z.output<z.ZodObject<any>>, context: z.Refine
     context.addIssue({ code: 'custom', path: ['teams'], message: `repository ${JSON.stringify(repository)} is declared twice; a repository belongs to one team` });
   }
   for (const model of duplicates(s.models.map((m) => m.name))) context.addIssue({ code: 'custom', path: ['models'], message: `model ${JSON.stringify(model)} is declared twice; give each model one entry` });
+}
+
+// A whole file read as one string (a binary or a plain text file) would fill the terminal.
+const MAX_PREVIEW_CHARS = 80;
+
+function preview(value: unknown): string {
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length <= MAX_PREVIEW_CHARS ? text : `${text.slice(0, MAX_PREVIEW_CHARS)}… (${text.length} characters)`;
 }

@@ -104,6 +104,12 @@ describe('parseScenario', () => {
     expect(message).toContain('behaviour.maxAttempts: expected 1 or more (got 0)');
   });
 
+  it('shortens a long value it quotes', () => {
+    const message = errorOf('x'.repeat(5000));
+    expect(message).toContain(`(top level): Invalid input: expected object, received string (got "${'x'.repeat(79)}… (5002 characters))`);
+    expect(message.length).toBeLessThan(400);
+  });
+
   it('rejects text that is not YAML', () => {
     expect(errorOf('name: [unclosed')).toContain('invalid scenario test.yaml: not valid YAML or JSON');
   });
