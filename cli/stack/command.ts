@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 
 import { INTERVAL_ENV, STATE_DIR_ENV, parseInterval, type StackOptions } from './options.js';
-import { PORT_NAMES, PORT_SPECS } from './ports.js';
+import { PORT_NAMES, PORT_SPECS, resolvePorts } from './ports.js';
 import { getStackStatus, startStack, stopStack } from './stack.js';
 
 const USAGE = `Usage: factory-telemetry stack <up|down|status> [options]
@@ -87,6 +87,15 @@ export async function runStackCommand(argv: string[]): Promise<number> {
   }
   if (values['state-dir'] !== undefined) options.stateDir = values['state-dir'];
   if (values['keep-data']) options.keepData = true;
+  // An invalid or duplicate port in the environment is a usage error too.
+  if (action === 'up') {
+    try {
+      resolvePorts(undefined, process.env);
+    } catch (error) {
+      process.stderr.write(`${(error as Error).message}\n`);
+      return 2;
+    }
+  }
 
   try {
     if (action === 'up') {

@@ -51,6 +51,12 @@ function swebenchRun(index: number, overrides: Partial<SwebenchRun> = {}): Swebe
 }
 
 describe('runImportCommand', () => {
+  it('rejects a missing file as a usage error', async () => {
+    const output = captureOutput();
+    expect(await runImportCommand(['swebench', '/nonexistent/leaderboard.csv'])).toBe(2);
+    expect(output.stderr()).toContain('cannot read /nonexistent/leaderboard.csv: ENOENT');
+  });
+
   it.each([
     ['an empty file', ''],
     ['a header-only file', `${HEADER}\r\n`],

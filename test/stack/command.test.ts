@@ -32,6 +32,14 @@ describe('runStackCommand', () => {
     expect(output.stdout.join('')).toContain('FACTORY_STACK_PROMETHEUS_PORT');
   });
 
+  it('rejects an invalid port variable as a usage error', async () => {
+    vi.stubEnv('FACTORY_STACK_PROMETHEUS_PORT', 'abc');
+    const output = captureOutput();
+    expect(await runStackCommand(['up'])).toBe(2);
+    expect(output.stderr.join('')).toContain('Invalid port "abc" in FACTORY_STACK_PROMETHEUS_PORT');
+    vi.unstubAllEnvs();
+  });
+
   it('rejects a missing subcommand', async () => {
     const output = captureOutput();
     expect(await runStackCommand([])).toBe(2);
