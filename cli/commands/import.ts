@@ -63,7 +63,7 @@ export async function runImportCommand(argv: string[]): Promise<number> {
     text = await readFile(file, 'utf8');
   } catch (error) {
     process.stderr.write(`cannot read ${file}: ${(error as Error).message}\n`);
-    return 2;
+    return 1;
   }
 
   let runs: SwebenchRun[];

@@ -51,9 +51,9 @@ function swebenchRun(index: number, overrides: Partial<SwebenchRun> = {}): Swebe
 }
 
 describe('runImportCommand', () => {
-  it('rejects a missing file as a usage error', async () => {
+  it('fails on a missing file with exit code 1, as docs/import.md lists', async () => {
     const output = captureOutput();
-    expect(await runImportCommand(['swebench', '/nonexistent/leaderboard.csv'])).toBe(2);
+    expect(await runImportCommand(['swebench', '/nonexistent/leaderboard.csv'])).toBe(1);
     expect(output.stderr()).toContain('cannot read /nonexistent/leaderboard.csv: ENOENT');
   });
 
