@@ -102,6 +102,45 @@ describe('SDK export against the real collector', () => {
     console.info(`[real-receiver] timeout: ended ${ended}, accepted ${counts.accepted}, refused ${counts.refused}, timed-out attempts ${timedOut.length}, copies per paused span ${timedOut.length + 1}`);
   });
 
+  it('reports timed-out spans that arrived', { timeout: 60_000 }, async () => {
+    const collector = await startCollector();
+    const retries = captureRetryNotices();
+    // The retries end while the collector is still paused, so the batch fails.
+    const sdk = createTelemetry({ maxRetryDurationMillis: PAUSE_MILLIS - 1_500 });
+
+    collector.pause();
+    await recordRuns(sdk.telemetry, 'given-up', 5);
+    await sleep(PAUSE_MILLIS);
+    collector.resume();
+    await sdk.telemetry.shutdown();
+    const timedOut = retries.notices.filter((notice) => notice.includes(`to ${TRACES_URL} failed (request timed out`));
+    retries.stop();
+
+    const ended = 5 * SPANS_PER_RUN;
+    expect(sdk.telemetry.stats().export).toEqual({ accepted: ended, exported: 0, dropped: 0, failed: ended, failedByErrorType: { timeout: ended }, pending: 0 });
+    const failures = sdk.errors.filter((message) => message.startsWith('OTLP export of'));
+    expect(failures).toHaveLength(1);
+    expect(failures[0]).toContain(`OTLP export of ${ended} spans to ${TRACES_URL} failed: request timed out after ${REQUEST_TIMEOUT_MILLIS} ms (gave up after`);
+    expect(failures[0]).toContain('the collector may still have received them');
+    expect(failures[0]).toContain('Affected runs (factory.run.id): given-up-0, given-up-1, given-up-2, given-up-3, given-up-4.');
+
+    // Every attempt timed out, and the collector processed each of them after SIGCONT:
+    // the spans that the SDK counts as failed all arrived, once per attempt.
+    const attempts = timedOut.length + 1;
+    const delivered = await collector.waitForSpans(attempts * ended);
+    expect(distinctSpans(delivered), 'every span counted as failed arrived').toBe(ended);
+    const copies = copiesBySpan(delivered);
+    expect(new Set(copies.values()), 'one copy per attempt').toEqual(new Set([attempts]));
+    const counts = await collector.receiverCounts();
+    expect(counts.accepted).toBe(attempts * ended);
+    expect(counts.refused).toBe(0);
+
+    const selfMetrics = collector.lastSelfMetrics();
+    expect(selfMetrics.get('factory.sdk.spans.exported')).toBe(0);
+    expect(selfMetrics.get('factory.sdk.spans.failed')).toBe(ended);
+    console.info(`[real-receiver] gave up: ended ${ended}, accepted ${counts.accepted}, refused ${counts.refused}, failed ${ended} (timeout), attempts ${attempts}`);
+  });
+
   it('counts drops in a 30 s outage', { timeout: 90_000 }, async () => {
     const first = await startCollector();
     // One run of 6 spans every 200 ms ends about 900 spans during the outage. The
