@@ -612,10 +612,16 @@ export class ExitSafeSpanProcessor implements SpanProcessor {
 
     const collectorMessage = readCollectorMessage(message.contentType, message.body);
     const response = collectorMessage === undefined ? '' : `; collector response: ${collectorMessage}`;
+    // A collector that was only slow or paused processes a timed-out request later,
+    // so these spans count as failed although they may have arrived.
+    const mayHaveArrived =
+      message.errorType === 'timeout'
+        ? '; the collector may still have received them, because it can process a request after the request timed out'
+        : '';
     this.failSpans(
       spanCount,
       message.errorType ?? '_OTHER',
-      `OTLP export of ${countSpans(spanCount)} to ${this.endpointForMessages} failed: ${message.error ?? 'unknown error'}${response}`,
+      `OTLP export of ${countSpans(spanCount)} to ${this.endpointForMessages} failed: ${message.error ?? 'unknown error'}${response}${mayHaveArrived}`,
       runIds,
     );
   }

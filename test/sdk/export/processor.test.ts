@@ -230,6 +230,24 @@ describe('ExitSafeSpanProcessor retries', () => {
     expect(errors).toEqual([]);
     expect(metricValue(receiver.metricsRequests.at(-1), 'factory.sdk.spans.exported')).toBe(6);
   });
+
+  it('reports timed-out spans as maybe received', async () => {
+    const receiver = await receiverAnswering((index, request) => ({ ...(acceptAll(index, request) as ReceiverResponse), delayMillis: 1_000 }));
+    const { processor, errors, recordSpans } = createProcessor({
+      target: targetFor(receiver, { timeoutMillis: 300 }),
+      maxRetryDurationMillis: 200,
+      selfMetrics: false,
+    });
+
+    recordSpans(3, 'span', 'run-slow');
+    await processor.forceFlush();
+
+    expect(processor.stats()).toEqual(statsOf({ accepted: 3, exported: 0, failed: { timeout: 3 } }));
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toContain('request timed out after 300 ms');
+    expect(errors[0]).toContain('the collector may still have received them');
+    expect(errors[0]).toContain('Affected runs (factory.run.id): run-slow.');
+  });
 });
 
 describe('ExitSafeSpanProcessor failures', () => {
