@@ -106,11 +106,13 @@ describe('SDK export against the real collector', () => {
     const collector = await startCollector();
     const retries = captureRetryNotices();
     // The retries end while the collector is still paused, so the batch fails.
-    const sdk = createTelemetry({ maxRetryDurationMillis: PAUSE_MILLIS - 1_500 });
+    // The retry budget ends 4.5 s before the collector resumes, so that a slow
+    // timer on a loaded machine cannot let the last attempt reach it.
+    const sdk = createTelemetry({ maxRetryDurationMillis: GIVE_UP_PAUSE_MILLIS - 4_500 });
 
     collector.pause();
     await recordRuns(sdk.telemetry, 'given-up', 5);
-    await sleep(PAUSE_MILLIS);
+    await sleep(GIVE_UP_PAUSE_MILLIS);
     collector.resume();
     await sdk.telemetry.shutdown();
     const timedOut = retries.notices.filter((notice) => notice.includes(`to ${TRACES_URL} failed (request timed out`));
@@ -259,6 +261,8 @@ const OUTAGE_MILLIS = 30_000;
  * after SIGCONT.
  */
 const PAUSE_MILLIS = 4_000;
+/** How long the collector stays paused while the SDK's retries run out. */
+const GIVE_UP_PAUSE_MILLIS = 7_000;
 /** Length of each large attribute value, also the SDK's attribute value length limit in that test. */
 const LARGE_VALUE_LENGTH = 4_000;
 
