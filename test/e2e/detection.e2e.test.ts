@@ -28,7 +28,7 @@ const REPO = join(import.meta.dirname, '..', '..');
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 const WEEK = 7 * DAY;
-const SEEDS = { hidden: 11, broken: 12, context: 13, model: 14 };
+const SEEDS = detectionSeeds(process.env.FACTORY_DETECTION_SEEDS ?? '11,12,13,14');
 const RULES = readRuleFiles(join(REPO, 'prometheus', 'rules'));
 
 type Stack = Awaited<ReturnType<typeof startTestStack>>;
@@ -229,8 +229,12 @@ describe('detection over the four scenarios in the demo layout', () => {
     // Only the hidden bottleneck's team has the shape.
     expect(history.series.filter((series) => series.firing.length > 0).map((series) => series.labels.team)).toEqual(['growth']);
     const firing = history.series.flatMap((series) => series.firing);
-    // The scenario file: from about the end of week 5 to the start of week 9.
-    expect(firing.some((interval) => interval.startMs <= week(7) && interval.endMs >= week(8)), JSON.stringify(firing)).toBe(true);
+    // The scenario file: from about the end of week 5 to the start of week 9. The
+    // alert may pause for a few hours where one condition touches its threshold,
+    // so it must fire for most of weeks 6 to 8, and never outside weeks 5 to 9.
+    const firedMs = firing.reduce((total, interval) => total + Math.max(0, Math.min(interval.endMs, week(9)) - Math.max(interval.startMs, week(6))), 0);
+    process.stderr.write(`[detection] FactoryHiddenBottleneck fires for ${((100 * firedMs) / (3 * WEEK)).toFixed(0)}% of weeks 6 to 8\n`);
+    expect(firedMs / (3 * WEEK), JSON.stringify(firing)).toBeGreaterThanOrEqual(0.75);
     expect(firing.every((interval) => interval.startMs >= week(5) && interval.endMs < week(10)), JSON.stringify(firing)).toBe(true);
 
     // The policy's cut of the cycle time: about 40% from weeks 7-8 to week 12.
@@ -250,3 +254,17 @@ describe('detection over the four scenarios in the demo layout', () => {
     expect(summary).toMatch(/FactoryRetriesRepeatFailures fired\s+team platform, weeks /);
   });
 });
+
+/**
+ * Reads the seeds of the hidden bottleneck, broken feedback loop, context
+ * experiment and model swap, in that order, from "11,12,13,14". Set
+ * FACTORY_DETECTION_SEEDS to check the detections on other seeds.
+ */
+function detectionSeeds(text: string): { hidden: number; broken: number; context: number; model: number } {
+  const seeds = text.split(',').map((part) => part.trim());
+  if (seeds.length !== 4 || !seeds.every((seed) => /^-?[0-9]{1,15}$/.test(seed))) {
+    throw new Error(`invalid FACTORY_DETECTION_SEEDS ${JSON.stringify(text)}: expected four integers separated by commas, e.g. 11,12,13,14`);
+  }
+  const [hidden, broken, context, model] = seeds.map(Number) as [number, number, number, number];
+  return { hidden, broken, context, model };
+}
