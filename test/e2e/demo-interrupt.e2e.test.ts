@@ -8,10 +8,10 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 
 import { stopStack } from '../../cli/stack/index.js';
-import { CLI } from './stack.js';
+import { CLI, portOffset } from './stack.js';
 
 // Ports of this file, shifted like the other end-to-end stacks. No other test uses them.
-const offset = Number(process.env.FACTORY_E2E_PORT_OFFSET ?? '0');
+const offset = portOffset();
 const stateDir = mkdtempSync(join(tmpdir(), 'factory-demo-interrupt-'));
 const env = {
   ...process.env,

@@ -27,6 +27,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { waitUntil } from '../../cli/prometheus.js';
 import { ensureBinaries } from '../../cli/stack/binaries.js';
 import { FactoryTelemetry, type OtlpHttpTarget } from '../../sdk/index.js';
+import { portOffset } from './stack.js';
 
 const REPO = join(import.meta.dirname, '..', '..');
 const OTLP_PORT = 26318 + portOffset();
@@ -552,14 +553,4 @@ function sumOfCounts(messages: readonly string[], pattern: RegExp): number {
 
 function sleep(millis: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, millis));
-}
-
-/** FACTORY_E2E_PORT_OFFSET, read as test/e2e/stack.ts reads it: an integer from 0 to 1000, default 0. */
-function portOffset(): number {
-  const raw = process.env.FACTORY_E2E_PORT_OFFSET ?? '0';
-  const offset = /^[0-9]+$/.test(raw) ? Number(raw) : Number.NaN;
-  if (!(offset >= 0 && offset <= 1000)) {
-    throw new Error(`invalid FACTORY_E2E_PORT_OFFSET ${JSON.stringify(raw)}: expected an integer from 0 to 1000`);
-  }
-  return offset;
 }

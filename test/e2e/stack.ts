@@ -30,7 +30,7 @@ export async function startTestStack(name: string): Promise<{ info: StackInfo; s
  * FACTORY_E2E_PORT_OFFSET shifts every port, so that two checkouts on one machine
  * can run their end-to-end tests at the same time. Default 0; at most 1000.
  */
-function portOffset(): number {
+export function portOffset(): number {
   const raw = process.env.FACTORY_E2E_PORT_OFFSET ?? '0';
   const offset = /^[0-9]+$/.test(raw) ? Number(raw) : Number.NaN;
   if (!(offset >= 0 && offset <= 1000)) {
