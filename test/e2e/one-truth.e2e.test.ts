@@ -30,7 +30,7 @@ import { queryInstant, waitUntil } from '../../cli/prometheus.js';
 import { ensureBinaries } from '../../cli/stack/binaries.js';
 import { FactoryTelemetry } from '../../sdk/index.js';
 import { isCi } from './ci.js';
-import { SWEBENCH_CSV, startTestStack } from './stack.js';
+import { portOffset, SWEBENCH_CSV, startTestStack } from './stack.js';
 
 const REPO = join(import.meta.dirname, '..', '..');
 
@@ -290,7 +290,7 @@ function spanObjects(requests: readonly string[]): Map<string, string> {
 
 /** Returns the OTLP/HTTP port of the format-check collector, shifted like the test stack's ports. */
 function collectorPort(): number {
-  return 32_000 + Number(process.env.FACTORY_E2E_PORT_OFFSET ?? '0');
+  return 32_000 + portOffset();
 }
 
 /** Returns a collector configuration that forwards OTLP/HTTP traces unchanged to the stub as OTLP/JSON, with no telemetry port of its own. */
