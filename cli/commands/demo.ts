@@ -191,7 +191,7 @@ export async function runDemoCommand(argv: string[]): Promise<number> {
   }
 
   // The servers run in their own process group, so Ctrl-C reaches only this
-  // process. Until the demo finishes, it stops the stack that it started.
+  // process. Until the demo finishes, Ctrl-C also stops the stack it started.
   const stopOnInterrupt = () => {
     process.stderr.write('\ninterrupted: stopping the local stack that this demo started\n');
     stopStack()
