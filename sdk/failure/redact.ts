@@ -7,6 +7,7 @@
 export type RedactionKind =
   | 'private_key'
   | 'github_token'
+  | 'gitlab_token'
   | 'aws_access_key_id'
   | 'aws_secret_access_key'
   | 'slack_token'
@@ -54,6 +55,9 @@ interface TokenRule {
 // unbounded so that a longer token than usual is still redacted in full.
 const TOKEN_RULES: readonly TokenRule[] = [
   { kind: 'github_token', pattern: /(?<![A-Za-z0-9_])(?:gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,})/g },
+  // GitLab's personal, deploy, runner, CI job, trigger, feed and other tokens,
+  // with the ".<digits>.<part>" suffix of routable tokens.
+  { kind: 'gitlab_token', pattern: /(?<![A-Za-z0-9_])gl(?:pat|dt|rt|cbt|ptt|ft|imt|oas|soat|ffct|agent)-[A-Za-z0-9_-]{20,}(?:\.[A-Za-z0-9_-]+){0,2}/g },
   { kind: 'aws_access_key_id', pattern: /(?<![A-Z0-9])(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA)[A-Z0-9]{16}(?![A-Z0-9])/g },
   { kind: 'slack_token', pattern: /(?<![\w-])xox[abposr]-[A-Za-z0-9-]{10,}/g },
   { kind: 'anthropic_key', pattern: /(?<![\w-])sk-ant-[A-Za-z0-9_-]{20,}/g },

@@ -54,7 +54,7 @@ const INPUTS: Record<string, () => string> = {
   'open quotes': () => repeatTo('password="'),
   'backslashes in a value': () => `password="${repeatTo('\\')}`,
   'assignments': () => repeatTo('a=b '),
-  'token prefixes': () => repeatTo('ghp_sk-ant-AKIA'),
+  'token prefixes': () => repeatTo('ghp_sk-ant-AKIAglpat-'),
   'pytest outcomes': () => repeatTo('a::b FAILED '),
   'go failures': () => repeatTo('--- FAIL: '),
   'go diagnostics': () => repeatTo('x.go:1:1: '),

@@ -9,6 +9,9 @@ const fake = (...parts: string[]) => parts.join('');
 const GITHUB_PAT = fake('ghp', '_', 'Zx9Qw8Er7Ty6Ui5Op4As3Df2Gh1Jk0LmNbVcXz');
 const GITHUB_FINE = fake('github', '_pat_', '11AB2CD3E0', 'Zx9Qw8Er7Ty6Ui5Op4As3Df2Gh1Jk0Lm', '_NbVcXz98Qw7Er6Ty5Ui4Op3As2Df1Gh0JkLmNbVcXz9Qw8Er7Ty6U');
 const GITHUB_OAUTH = fake('gho', '_', 'Qw8Er7Ty6Ui5Op4As3Df2Gh1Jk0LmNbVcXz9Y');
+const GITLAB_PAT = fake('glpat', '-', 'abcdefghij1234567890');
+const GITLAB_ROUTABLE = fake('glpat', '-', 'Zx9Qw8Er7Ty6Ui5Op4As3Df2Gh1', '.01.', '0k2mzw8rq');
+const GITLAB_RUNNER = fake('glrt', '-', 'Qw8Er7Ty6Ui5Op4As3Df2');
 const AWS_KEY_ID = fake('AKIA', 'Q7ZX4MPL2WRT9KDN');
 const AWS_SECRET = fake('q8Zr/7Kp2Wm+9Xv', 'Lt3Nb6Yc1Hd5Fg4Js0Ae', 'Ru8Ti7');
 const SLACK = fake('xoxb', '-', '4821736590', '-', '7391028465', '-', 'Zq8Wx7Ec6Rv5Tb4Yn3Um2Ik1');
@@ -39,6 +42,9 @@ const REDACTED: Array<[string, string, string]> = [
   ['GitHub classic token', `token ${GITHUB_PAT} rejected`, 'token [REDACTED:github_token] rejected'],
   ['GitHub fine-grained token', `push with ${GITHUB_FINE}`, 'push with [REDACTED:github_token]'],
   ['GitHub OAuth token', `auth ${GITHUB_OAUTH}.`, 'auth [REDACTED:github_token].'],
+  ['GitLab personal access token', `expected token "${GITLAB_PAT}" to be valid`, 'expected token "[REDACTED:gitlab_token]" to be valid'],
+  ['GitLab routable token', `token ${GITLAB_ROUTABLE}. Retry`, 'token [REDACTED:gitlab_token]. Retry'],
+  ['GitLab runner token', `register --token ${GITLAB_RUNNER}`, 'register --token [REDACTED:gitlab_token]'],
   ['AWS access key id', `key ${AWS_KEY_ID} is not valid`, 'key [REDACTED:aws_access_key_id] is not valid'],
   ['AWS secret access key', `aws_secret_access_key = ${AWS_SECRET}`, 'aws_secret_access_key = [REDACTED:aws_secret_access_key]'],
   ['AWS secret in env form', `AWS_SECRET_ACCESS_KEY=${AWS_SECRET}`, 'AWS_SECRET_ACCESS_KEY=[REDACTED:aws_secret_access_key]'],
