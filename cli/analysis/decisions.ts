@@ -40,7 +40,8 @@ export async function runExperiment(source: CountSource, options: ExperimentOpti
   if (found.every((arm) => arm.resolved === 0)) {
     const names = await source.experimentNames();
     throw new UsageError(
-      `experiment ${JSON.stringify(options.name)} has no resolved runs in the window; experiments with runs: ${names.length === 0 ? 'none' : names.join(', ')}`,
+      `experiment ${JSON.stringify(options.name)} has no resolved runs in the window; experiments with runs: ${names.length === 0 ? 'none' : names.join(', ')}. ` +
+        'For an experiment that ended before the window, give --end DATE within 14 days after its last run',
     );
   }
 

@@ -195,7 +195,8 @@ describe('Prometheus source', () => {
     const code = await runAnalysisCommand('experiment', ['ended', '--prometheus', url]);
     vi.restoreAllMocks();
     expect(code).toBe(2);
-    expect(output.stderr()).toContain(`experiment "ended" has no resolved runs in the window; experiments with runs: ${EXPERIMENT}\n`);
+    expect(output.stderr()).toContain(`experiment "ended" has no resolved runs in the window; experiments with runs: ${EXPERIMENT}. `);
+    expect(output.stderr()).toContain('give --end DATE within 14 days after its last run');
   });
 
   it('compares models within complexity', async () => {
