@@ -81,8 +81,7 @@ export function evaluateRecordingRules(runIterable: Iterable<Run>, window: TimeW
     samples.push({ rule: `factory:${metric}_seconds:p50_7d`, labels: {}, value: histogramQuantile(0.5, buckets) });
     samples.push({ rule: `factory:${metric}_seconds:p90_7d`, labels: {}, value: histogramQuantile(0.9, buckets) });
 
-    for (const [team, seconds] of groupSeconds(stages, (stage) => stage.labels.team)) {
-      const labels: Record<string, string> = team === '' ? {} : { team };
+    for (const { labels, seconds } of groupDurations(stages, (stage) => ({ team: stage.labels.team }))) {
       const teamBuckets = cumulativeBuckets(seconds, DURATION_BUCKETS_SECONDS);
       for (const bucket of teamBuckets) samples.push({ rule: `team_le:factory_${metric}_seconds_bucket:increase_7d`, labels: { ...labels, le: formatLe(bucket.le) }, value: bucket.count });
       samples.push({ rule: `team:factory_${countName}:increase_7d`, labels, value: seconds.length });
@@ -91,20 +90,8 @@ export function evaluateRecordingRules(runIterable: Iterable<Run>, window: TimeW
   }
 
   // Cycle time by author kind and complexity, human baseline pull requests included.
-  const byAuthorComplexity = new Map<string, { labels: Record<string, string>; seconds: number[] }>();
-  for (const review of spans.mergedReviews) {
-    const key = `${review.labels.authorKind}\u0000${review.labels.complexity}`;
-    let entry = byAuthorComplexity.get(key);
-    if (entry === undefined) {
-      const labels: Record<string, string> = {};
-      if (review.labels.authorKind !== '') labels.author_kind = review.labels.authorKind;
-      if (review.labels.complexity !== '') labels.complexity = review.labels.complexity;
-      entry = { labels, seconds: [] };
-      byAuthorComplexity.set(key, entry);
-    }
-    entry.seconds.push(review.durationSeconds);
-  }
-  for (const { labels, seconds } of byAuthorComplexity.values()) {
+  const byAuthorComplexity = groupDurations(spans.mergedReviews, (review) => ({ author_kind: review.labels.authorKind, complexity: review.labels.complexity }));
+  for (const { labels, seconds } of byAuthorComplexity) {
     const buckets = cumulativeBuckets(seconds, DURATION_BUCKETS_SECONDS);
     for (const bucket of buckets) samples.push({ rule: 'author_kind_complexity_le:factory_cycle_time_seconds_bucket:increase_7d', labels: { ...labels, le: formatLe(bucket.le) }, value: bucket.count });
     samples.push({ rule: 'author_kind_complexity:factory_cycle_time_seconds:p50_7d', labels, value: histogramQuantile(0.5, buckets) });
@@ -317,16 +304,17 @@ function spansInWindow(runs: Iterable<Run>, window: TimeWindow): WindowSpans {
   return result;
 }
 
-/** Durations grouped by one label value, in first-seen order. */
-function groupSeconds(stages: readonly TimedStage[], valueOf: (stage: TimedStage) => string): Map<string, number[]> {
-  const groups = new Map<string, number[]>();
+/** Groups durations by a label set, in first-seen order; labels with an empty value are left out, as Prometheus stores them. */
+function groupDurations(stages: readonly TimedStage[], labelsOf: (stage: TimedStage) => Record<string, string>): Array<{ labels: Record<string, string>; seconds: number[] }> {
+  const groups = new Map<string, { labels: Record<string, string>; seconds: number[] }>();
   for (const stage of stages) {
-    const key = valueOf(stage);
-    const seconds = groups.get(key);
-    if (seconds === undefined) groups.set(key, [stage.durationSeconds]);
-    else seconds.push(stage.durationSeconds);
+    const labels = Object.fromEntries(Object.entries(labelsOf(stage)).filter(([, value]) => value !== ''));
+    const key = JSON.stringify(labels);
+    const group = groups.get(key);
+    if (group === undefined) groups.set(key, { labels, seconds: [stage.durationSeconds] });
+    else group.seconds.push(stage.durationSeconds);
   }
-  return groups;
+  return [...groups.values()];
 }
 
 function pushBuckets(samples: RuleSample[], rule: string, buckets: readonly HistogramBucket[]): void {
