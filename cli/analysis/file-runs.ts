@@ -78,8 +78,8 @@ export async function readFileRuns(path: string, progress: NodeJS.WriteStream = 
   // A report of zeros would read as "the factory did nothing", so a file without
   // spans (empty, another format, or every line broken) is an error.
   if (spans === 0) {
-    const why = skipped === 0 ? 'it holds no OTLP spans' : `${skipped} ${skipped === 1 ? 'line was' : 'lines were'} skipped (${firstProblems[0]}) and no other line holds a span`;
-    throw new UsageError(`no spans in --file ${JSON.stringify(path)}: ${why}. Give an OTLP JSON lines file that the SDK's file sink or a collector's file exporter wrote`);
+    const reason = skipped === 0 ? 'it holds no OTLP spans' : `${skipped} ${skipped === 1 ? 'line was' : 'lines were'} skipped (${firstProblems[0]}) and no other line contains a span`;
+    throw new UsageError(`no spans in --file ${JSON.stringify(path)}: ${reason}. Give an OTLP JSON lines file that the SDK's file sink or a collector's file exporter wrote`);
   }
 
   return { path, runs: [...runs.values()], spans, skipped, firstProblems, firstEndUnixNano: firstEnd, lastEndUnixNano: lastEnd };

@@ -65,7 +65,8 @@ export class PrometheusSource implements CountSource {
 
     const keys = [...new Set((vectors.get('resolved') ?? []).map((sample) => sample.labels[by] ?? ''))].sort();
     const valueOf = (name: string, key: string) => (vectors.get(name) ?? []).find((sample) => (sample.labels[by] ?? '') === key)?.value ?? 0;
-    // Only teams have cycle time and MLTC rules (the median, for FactoryHiddenBottleneck).
+    // Of the report's dimensions, only team has cycle time and MLTC rules, and only
+    // their medians (the rules of FactoryHiddenBottleneck).
     const cycleTimes = by === 'team' ? await this.teamDurations('cycle_time', 'team:factory_reviews_merged:increase_7d') : new Map<string, DurationStat>();
     const mltcs = by === 'team' ? await this.teamDurations('mltc', 'team:factory_deployments_succeeded:increase_7d') : new Map<string, DurationStat>();
     return keys.map((key) => ({

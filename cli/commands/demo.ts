@@ -235,7 +235,7 @@ async function runStackHistory(info: StackInfo, seed: number): Promise<number> {
   try {
     return (await giveDemoHistory(info, seed, (message) => process.stderr.write(`${message}\n`))) ? 0 : 1;
   } catch (error) {
-    // A push cut off by the stack that Ctrl-C stops is not a failure to report.
+    // After Ctrl-C the push fails because the stack was stopped, which is not an error to report.
     if (!interrupted) process.stderr.write(`giving the stack its history failed: ${(error as Error).message}\n`);
     return 1;
   }
